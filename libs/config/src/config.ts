@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { ValidationError } from 'class-validator';
+
+/** One documented setting: its environment variable, what it means, its default. */
+export interface SettingDoc {
+  name: string;
+  description: string;
+  default?: string;
+}
+
+const DOCS = Symbol('cloakroom:settings');
+
+/**
+ * Documents a setting next to its schema. The README's configuration tables are generated from these
+ * (`npm run config:docs`), so each setting is described exactly once.
+ */
+export function Setting(description: string, defaultValue?: unknown): PropertyDecorator {
+  return (target, property) => {
+    const docs: SettingDoc[] = Reflect.getMetadata(DOCS, target) ?? [];
+    docs.push({
+      name: String(property),
+      description,
+      default: defaultValue === undefined ? undefined : String(defaultValue),
+    });
+    Reflect.defineMetadata(DOCS, docs, target);
+  };
+}
+
+/** The documented settings of a config class, in declaration order (base classes first). */
+export function settingsOf(schema: abstract new () => object): SettingDoc[] {
+  return (Reflect.getMetadata(DOCS, schema.prototype) as SettingDoc[] | undefined) ?? [];
+}
+
+/** The configuration does not validate; the message lists every bad variable with what it expects. */
+export class ConfigInvalid extends Error {
+  override readonly name = 'ConfigInvalid';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Reads a config class from environment variables (property names are the variable names), converting
+ * types with class-transformer and validating with class-validator, once, at boot.
+ */
+export function loadConfig<T extends object>(
+  schema: new () => T,
+  env: Record<string, string | undefined> = process.env,
+  extraChecks: (config: T) => string[] = () => [],
+): T {
+  const plain: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') plain[key] = value;
+  const config = plainToInstance(schema, plain, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
+  const problems = errors.flatMap((error) => describe(error));
+  if (problems.length === 0) problems.push(...extraChecks(config));
+  if (problems.length > 0) throw new ConfigInvalid(problems);
+  return config;
+}
+
+function describe(error: ValidationError): string[] {
+  const own = Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message}`);
+  return [...own, ...(error.children ?? []).flatMap(describe)];
+}
+
+/** True in production deployments, where dev secrets, dev keys and the memory store are refused. */
+export function isProduction(env: Record<string, string | undefined> = process.env): boolean {
+  return env.NODE_ENV === 'production';
+}

@@ -1,0 +1,152 @@
+import type { Envelope } from '@cloakroom/envelope';
+import { CONSUMED, SealedStore } from './sealed.store.js';
+import type { ConsumeOutcome } from './sealed.store.js';
+
+export interface MemorySealedStoreOptions {
+  /** Most entries (values and indexes) kept; past it, expired entries go first, then the least recently used. */
+  maxEntries?: number;
+  /** How often expired entries are swept, in milliseconds. */
+  sweepIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  bytes: Buffer;
+  expiresAt: number;
+}
+
+interface IndexEntry {
+  members: Set<string>;
+  expiresAt: number;
+}
+
+/**
+ * The sealed store in process memory, for a machine with no Redis: the same contract and the same
+ * encryption (the maps hold slots and ciphertexts only), bounded, with expiry on read and by a sweep.
+ * Not for production: it is neither shared between instances nor durable.
+ */
+export class MemorySealedStore extends SealedStore {
+  private readonly values = new Map<string, Entry>();
+  private readonly indexes = new Map<string, IndexEntry>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(envelope: Envelope, options: MemorySealedStoreOptions = {}) {
+    super(envelope);
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.now = options.now ?? Date.now;
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30_000);
+    this.sweeper.unref();
+  }
+
+  /** Number of live entries (values and indexes). */
+  get size(): number {
+    return this.values.size + this.indexes.size;
+  }
+
+  /** Every key and stored byte string, as a heap dump would show them (for audits and tests). */
+  *rawEntries(): Iterable<[string, Buffer]> {
+    for (const [key, entry] of this.values) yield [key, entry.bytes];
+    for (const [key, index] of this.indexes) yield [key, Buffer.from([...index.members].join('\n'))];
+  }
+
+  /** Removes every expired entry. */
+  sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
+    for (const [key, entry] of this.indexes) if (entry.expiresAt <= now) this.indexes.delete(key);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  protected async rawSet(key: string, bytes: Buffer, ttlMs: number): Promise<void> {
+    this.values.delete(key);
+    this.makeRoom();
+    this.values.set(key, { bytes: Buffer.from(bytes), expiresAt: this.now() + ttlMs });
+  }
+
+  protected async rawGet(key: string): Promise<Buffer | undefined> {
+    const entry = this.live(this.values, key);
+    if (!entry) return undefined;
+    // Map order is recency order: move the entry to the end.
+    this.values.delete(key);
+    this.values.set(key, entry);
+    return Buffer.from(entry.bytes);
+  }
+
+  protected async rawDelete(keys: string[]): Promise<number> {
+    let deleted = 0;
+    for (const key of keys) {
+      if (this.live(this.values, key)) deleted++;
+      this.values.delete(key);
+      this.indexes.delete(key);
+    }
+    return deleted;
+  }
+
+  protected async rawConsume(key: string): Promise<ConsumeOutcome> {
+    // Synchronous from check to write: no other caller can interleave.
+    const entry = this.live(this.values, key);
+    if (!entry) return 'absent';
+    if (entry.bytes[0] === CONSUMED) return 'already-consumed';
+    entry.bytes[0] = CONSUMED;
+    return 'consumed';
+  }
+
+  protected async rawTtl(key: string): Promise<number | undefined> {
+    const entry = this.live(this.values, key) ?? this.live(this.indexes, key);
+    return entry ? entry.expiresAt - this.now() : undefined;
+  }
+
+  protected async rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void> {
+    const expiresAt = this.now() + ttlMs;
+    let index = this.live(this.indexes, indexKey);
+    if (!index) {
+      this.makeRoom();
+      index = { members: new Set(), expiresAt };
+      this.indexes.set(indexKey, index);
+    }
+    index.members.add(memberKey);
+    index.expiresAt = Math.max(index.expiresAt, expiresAt);
+  }
+
+  protected async rawIndexRemove(indexKey: string, memberKey: string): Promise<void> {
+    this.live(this.indexes, indexKey)?.members.delete(memberKey);
+  }
+
+  protected async rawIndexDestroy(indexKey: string): Promise<number> {
+    const index = this.live(this.indexes, indexKey);
+    this.indexes.delete(indexKey);
+    return index ? this.rawDelete([...index.members]) : 0;
+  }
+
+  private live<E extends { expiresAt: number }>(map: Map<string, E>, key: string): E | undefined {
+    const entry = map.get(key);
+    if (entry && entry.expiresAt <= this.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private makeRoom(): void {
+    if (this.size < this.maxEntries) return;
+    this.sweep();
+    // Still full: drop the least recently used values (the first in Map order).
+    for (const key of this.values.keys()) {
+      if (this.size < this.maxEntries) return;
+      this.values.delete(key);
+    }
+    for (const key of this.indexes.keys()) {
+      if (this.size < this.maxEntries) return;
+      this.indexes.delete(key);
+    }
+  }
+}
+

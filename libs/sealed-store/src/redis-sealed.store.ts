@@ -1,0 +1,183 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { Envelope } from '@cloakroom/envelope';
+import { StoreUnavailable } from './errors.js';
+import { SealedStore } from './sealed.store.js';
+import type { ConsumeOutcome } from './sealed.store.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** How to reach Redis: exactly one of url, sentinels (+ sentinelName) or clusterNodes. */
+export interface RedisConnection {
+  url?: string;
+  sentinels?: HostPort[];
+  sentinelName?: string;
+  clusterNodes?: HostPort[];
+  /** Password for Sentinel/Cluster nodes (a URL carries its own). */
+  password?: string;
+  /** A command that gets no answer within this many milliseconds fails with StoreUnavailable. */
+  commandTimeoutMs?: number;
+}
+
+export interface RedisSealedStoreOptions {
+  connection: RedisConnection;
+  /** Prepended to every key, so deployments can share one Redis. */
+  keyPrefix?: string;
+}
+
+// Atomic test-and-set on the flag byte; SETRANGE keeps the key's TTL.
+const CONSUME = `
+local f = redis.call('GETRANGE', KEYS[1], 0, 0)
+if f == '' then return -1 end
+if f == '1' then return 0 end
+redis.call('SETRANGE', KEYS[1], 0, '1')
+return 1`;
+
+// An index lives as long as its longest member.
+const INDEX_ADD = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+type Client = Redis | Cluster;
+type ScriptClient = Client & {
+  cloakroomConsume(key: string): Promise<number>;
+  cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
+};
+
+/** Builds an ioredis client (standalone, Sentinel or Cluster) that fails fast instead of queueing. */
+export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Client {
+  const common: RedisOptions = {
+    // While Redis is down, commands fail at once (-> 503) instead of piling up in memory.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: connection.commandTimeoutMs ?? 2000,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    lazyConnect: true,
+    ...extra,
+  };
+  if (connection.clusterNodes?.length) {
+    const options: ClusterOptions = {
+      redisOptions: { ...common, password: connection.password },
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+      lazyConnect: true,
+    };
+    return new Cluster(connection.clusterNodes, options);
+  }
+  if (connection.sentinels?.length) {
+    return new Redis({
+      ...common,
+      sentinels: connection.sentinels,
+      name: connection.sentinelName ?? 'mymaster',
+      password: connection.password,
+      sentinelPassword: connection.password,
+    });
+  }
+  return new Redis(connection.url ?? 'redis://127.0.0.1:6379', common);
+}
+
+/** The sealed store on Redis: every key with a TTL, atomic operations in Lua, slots as hash tags. */
+export class RedisSealedStore extends SealedStore {
+  readonly client: Client;
+  private readonly prefix: string;
+  private connecting?: Promise<void>;
+
+  constructor(envelope: Envelope, options: RedisSealedStoreOptions) {
+    super(envelope);
+    this.prefix = options.keyPrefix ?? 'cloakroom:';
+    this.client = createRedisClient(options.connection);
+    // Connection errors surface as StoreUnavailable on each command; the event itself must not crash.
+    this.client.on('error', () => undefined);
+    this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
+    this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
+  }
+
+  /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
+  connect(): Promise<void> {
+    this.connecting ??= this.client.connect().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw new StoreUnavailable('cannot connect to Redis', { cause: error });
+    });
+    return this.connecting;
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+
+  /** The full key in Redis for a store key. */
+  redisKey(key: string): string {
+    return this.prefix + key;
+  }
+
+  protected async rawSet(key: string, bytes: Buffer, ttlMs: number): Promise<void> {
+    await this.call(() => this.client.set(this.redisKey(key), bytes, 'PX', ttlMs));
+  }
+
+  protected async rawGet(key: string): Promise<Buffer | undefined> {
+    const value = await this.call(() => this.client.getBuffer(this.redisKey(key)));
+    return value ?? undefined;
+  }
+
+  protected async rawDelete(keys: string[]): Promise<number> {
+    // One DEL per key: keys of different slots may live on different Cluster nodes.
+    const counts = await this.call(() => Promise.all(keys.map((key) => this.client.del(this.redisKey(key)))));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  protected async rawConsume(key: string): Promise<ConsumeOutcome> {
+    const result = await this.call(() => this.scripts.cloakroomConsume(this.redisKey(key)));
+    return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'absent';
+  }
+
+  protected async rawTtl(key: string): Promise<number | undefined> {
+    const ms = await this.call(() => this.client.pttl(this.redisKey(key)));
+    return ms < 0 ? undefined : ms;
+  }
+
+  protected async rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void> {
+    await this.call(() => this.scripts.cloakroomIndexAdd(this.redisKey(indexKey), memberKey, ttlMs));
+  }
+
+  protected async rawIndexRemove(indexKey: string, memberKey: string): Promise<void> {
+    await this.call(() => this.client.srem(this.redisKey(indexKey), memberKey));
+  }
+
+  protected async rawIndexDestroy(indexKey: string): Promise<number> {
+    const members = await this.call(() => this.client.smembers(this.redisKey(indexKey)));
+    const deleted = await this.rawDelete(members);
+    await this.rawDelete([indexKey]);
+    return deleted;
+  }
+
+  private get scripts(): ScriptClient {
+    return this.client as ScriptClient;
+  }
+
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    if (this.client.status === 'wait') await this.connect();
+    try {
+      return await command();
+    } catch (error) {
+      if (isReplyError(error)) throw error;
+      throw new StoreUnavailable(describe(error), { cause: error });
+    }
+  }
+}
+
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /timed? ?out/i.test(message) ? 'Redis did not answer in time' : 'Redis is not reachable';
+}

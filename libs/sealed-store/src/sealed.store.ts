@@ -1,0 +1,186 @@
+import { Envelope, SealedValueInvalid, open, seal } from '@cloakroom/envelope';
+import { StoreMisuse } from './errors.js';
+
+/** What the store keeps: JSON-serialisable data, or raw bytes. */
+export type StoreValue = unknown;
+
+/** The outcome of {@link SealedStore.consume}: exactly one caller ever sees `consumed`. */
+export type ConsumeOutcome = 'consumed' | 'already-consumed' | 'absent';
+
+/** A value read from the store, with the consumed mark it carries. */
+export interface StoredEntry<T> {
+  value: T;
+  consumed: boolean;
+}
+
+/** A stored value's address: the namespace and the secret only its holder knows. */
+export interface EntryRef {
+  namespace: string;
+  secret: string;
+}
+
+/** Flag byte in front of every sealed value, so consume can flip it atomically without opening it. */
+export const FRESH = 0x30; // '0'
+export const CONSUMED = 0x31; // '1'
+
+const JSON_TAG = 0x6a; // 'j'
+const BYTES_TAG = 0x62; // 'b'
+/** Longest TTL accepted by put: 400 days. Callers set their own, shorter ceilings. */
+export const MAX_TTL_SECONDS = 400 * 24 * 3600;
+
+/**
+ * The sealed store port. Values are encrypted with a key derived from their secret and stored under an
+ * irreversible slot, always with a TTL; the backends only ever see slots and ciphertexts.
+ *
+ * Subclasses implement the raw operations on opaque keys and bytes; this class owns every use of the
+ * envelope so that all backends encrypt identically.
+ */
+export abstract class SealedStore {
+  protected constructor(protected readonly envelope: Envelope) {}
+
+  /** Seals and stores a value under (namespace, secret) for ttlSeconds, replacing any previous value. */
+  async put(namespace: string, secret: string, value: StoreValue, ttlSeconds: number): Promise<void> {
+    const ttlMs = ttlToMs(ttlSeconds);
+    const key = this.keyOf(namespace, secret);
+    await this.rawSet(key, this.sealAt(key, namespace, secret, value, FRESH), ttlMs);
+  }
+
+  /** The value stored under (namespace, secret), or undefined when absent, expired or not openable. */
+  async get<T = StoreValue>(namespace: string, secret: string): Promise<T | undefined> {
+    return (await this.getEntry<T>(namespace, secret))?.value;
+  }
+
+  /** Like {@link get}, with the consumed mark. */
+  async getEntry<T = StoreValue>(namespace: string, secret: string): Promise<StoredEntry<T> | undefined> {
+    const key = this.keyOf(namespace, secret);
+    const raw = await this.rawGet(key);
+    if (raw === undefined) return undefined;
+    const value = this.openAt<T>(key, namespace, secret, raw);
+    return value === undefined ? undefined : { value: value.value, consumed: raw[0] === CONSUMED };
+  }
+
+  /** Deletes the value; true when something was deleted. */
+  async destroy(namespace: string, secret: string): Promise<boolean> {
+    return (await this.rawDelete([this.keyOf(namespace, secret)])) > 0;
+  }
+
+  /** Marks the value consumed, atomically: of any number of concurrent callers exactly one wins. */
+  async consume(namespace: string, secret: string): Promise<ConsumeOutcome> {
+    return this.rawConsume(this.keyOf(namespace, secret));
+  }
+
+  /** Seconds the value has left to live, or undefined when absent. */
+  async ttl(namespace: string, secret: string): Promise<number | undefined> {
+    const ms = await this.rawTtl(this.keyOf(namespace, secret));
+    return ms === undefined ? undefined : Math.ceil(ms / 1000);
+  }
+
+  /**
+   * Records that `member` belongs to the group named by (indexNamespace, indexSecret), e.g. a token of a
+   * grant or a session of a user. The index holds only slots and lives as long as its longest member.
+   */
+  async addToIndex(indexNamespace: string, indexSecret: string, member: EntryRef, ttlSeconds: number): Promise<void> {
+    await this.rawIndexAdd(
+      this.indexKeyOf(indexNamespace, indexSecret),
+      this.keyOf(member.namespace, member.secret),
+      ttlToMs(ttlSeconds),
+    );
+  }
+
+  /** Removes one member from an index (when the member itself is destroyed). */
+  async removeFromIndex(indexNamespace: string, indexSecret: string, member: EntryRef): Promise<void> {
+    await this.rawIndexRemove(this.indexKeyOf(indexNamespace, indexSecret), this.keyOf(member.namespace, member.secret));
+  }
+
+  /** Deletes every member of the index and the index itself; returns how many members were deleted. */
+  async destroyIndex(indexNamespace: string, indexSecret: string): Promise<number> {
+    return this.rawIndexDestroy(this.indexKeyOf(indexNamespace, indexSecret));
+  }
+
+  /**
+   * Stores a sealed pointer: a value found by a second secret (a session by its uid, a device code by its
+   * user code). The pointer holds the target's secret, encrypted under the pointer's own secret.
+   */
+  async putPointer(pointerNamespace: string, pointerSecret: string, target: EntryRef, ttlSeconds: number): Promise<void> {
+    await this.put(pointerNamespace, pointerSecret, { n: target.namespace, s: target.secret }, ttlSeconds);
+  }
+
+  /** The target a pointer names, or undefined. */
+  async followPointer(pointerNamespace: string, pointerSecret: string): Promise<EntryRef | undefined> {
+    const ref = await this.get<{ n: string; s: string }>(pointerNamespace, pointerSecret);
+    return ref && typeof ref.n === 'string' && typeof ref.s === 'string' ? { namespace: ref.n, secret: ref.s } : undefined;
+  }
+
+  /** Resolves when the backend answers; rejects with StoreUnavailable otherwise. */
+  abstract ping(): Promise<void>;
+  /** Releases connections and timers. */
+  abstract close(): Promise<void>;
+
+  protected abstract rawSet(key: string, bytes: Buffer, ttlMs: number): Promise<void>;
+  protected abstract rawGet(key: string): Promise<Buffer | undefined>;
+  protected abstract rawDelete(keys: string[]): Promise<number>;
+  protected abstract rawConsume(key: string): Promise<ConsumeOutcome>;
+  protected abstract rawTtl(key: string): Promise<number | undefined>;
+  protected abstract rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void>;
+  protected abstract rawIndexRemove(indexKey: string, memberKey: string): Promise<void>;
+  protected abstract rawIndexDestroy(indexKey: string): Promise<number>;
+
+  /** The backend key of a value: namespace in clear (not secret, useful to operators), slot as hash tag. */
+  protected keyOf(namespace: string, secret: string): string {
+    assertSecret(secret);
+    return `${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
+  }
+
+  protected indexKeyOf(namespace: string, secret: string): string {
+    assertSecret(secret);
+    return `idx:${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
+  }
+
+  private sealAt(key: string, namespace: string, secret: string, value: StoreValue, flag: number): Buffer {
+    const plaintext = encode(value);
+    const sealed = seal(this.envelope.keyOf(namespace, secret), plaintext, key);
+    const out = Buffer.allocUnsafe(sealed.length + 1);
+    out[0] = flag;
+    sealed.copy(out, 1);
+    return out;
+  }
+
+  private openAt<T>(key: string, namespace: string, secret: string, raw: Buffer): { value: T } | undefined {
+    try {
+      // The AAD is the key (slot included): a value copied to another slot does not open.
+      const plaintext = open(this.envelope.keyOf(namespace, secret), raw.subarray(1), key);
+      return { value: decode(plaintext) as T };
+    } catch (error) {
+      if (error instanceof SealedValueInvalid) return undefined;
+      throw error;
+    }
+  }
+}
+
+function assertSecret(secret: string): void {
+  if (typeof secret !== 'string' || secret.length === 0 || secret.length > 4096) {
+    throw new StoreMisuse('secret must be a non-empty string of at most 4096 characters');
+  }
+}
+
+function ttlToMs(ttlSeconds: number): number {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TTL_SECONDS) {
+    throw new StoreMisuse(`ttlSeconds must be in (0, ${MAX_TTL_SECONDS}], got ${ttlSeconds}`);
+  }
+  return Math.ceil(ttlSeconds * 1000);
+}
+
+function encode(value: StoreValue): Buffer {
+  if (value instanceof Uint8Array) return Buffer.concat([Buffer.of(BYTES_TAG), value]);
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new StoreMisuse('value must be JSON-serialisable or bytes');
+  const out = Buffer.allocUnsafe(1 + Buffer.byteLength(json));
+  out[0] = JSON_TAG;
+  out.write(json, 1, 'utf8');
+  return out;
+}
+
+function decode(plaintext: Buffer): StoreValue {
+  if (plaintext[0] === BYTES_TAG) return plaintext.subarray(1);
+  return JSON.parse(plaintext.toString('utf8', 1));
+}

@@ -1,0 +1,25 @@
+import { Envelope } from '@cloakroom/envelope';
+import { MemorySealedStore } from './memory-sealed.store.js';
+import { RedisSealedStore } from './redis-sealed.store.js';
+import type { SealedStore } from './sealed.store.js';
+import { parseHostPorts } from './store.config.js';
+import type { StoreConfig } from './store.config.js';
+
+/** The one place that turns validated settings into a store backend. */
+export function createSealedStore(config: StoreConfig): SealedStore {
+  const envelope = new Envelope({ pepper: config.STORE_PEPPER });
+  if (config.backend === 'memory') {
+    return new MemorySealedStore(envelope, { maxEntries: config.MEMORY_STORE_MAX_ENTRIES });
+  }
+  return new RedisSealedStore(envelope, {
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    connection: {
+      url: config.REDIS_URL,
+      sentinels: config.REDIS_SENTINELS ? parseHostPorts(config.REDIS_SENTINELS) : undefined,
+      sentinelName: config.REDIS_SENTINEL_NAME,
+      clusterNodes: config.REDIS_CLUSTER_NODES ? parseHostPorts(config.REDIS_CLUSTER_NODES) : undefined,
+      password: config.REDIS_PASSWORD,
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    },
+  });
+}
