@@ -46,10 +46,13 @@ export class MemorySealedStore extends SealedStore {
     return this.values.size + this.indexes.size;
   }
 
-  /** Every key and stored byte string, as a heap dump would show them (for audits and tests). */
-  *rawEntries(): Iterable<[string, Buffer]> {
-    for (const [key, entry] of this.values) yield [key, entry.bytes];
-    for (const [key, index] of this.indexes) yield [key, Buffer.from([...index.members].join('\n'))];
+  /** Every key and stored byte string with its remaining TTL, as a heap dump would show them (for audits). */
+  *rawEntries(): Iterable<{ key: string; value: Buffer; ttlMs: number }> {
+    const now = this.now();
+    for (const [key, entry] of this.values) yield { key, value: entry.bytes, ttlMs: entry.expiresAt - now };
+    for (const [key, index] of this.indexes) {
+      yield { key, value: Buffer.from([...index.members].join('\n')), ttlMs: index.expiresAt - now };
+    }
   }
 
   /** Removes every expired entry. */

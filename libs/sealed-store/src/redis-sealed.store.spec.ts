@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { Envelope, newSecret } from '@cloakroom/envelope';
+import { deletePrefix, dumpPrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
+import { StoreUnavailable } from './errors.js';
+import { RedisSealedStore } from './redis-sealed.store.js';
+import { sealedStoreContract } from './sealed-store.contract.js';
+
+class TestableRedisStore extends RedisSealedStore {
+  rawKey(namespace: string, secret: string): string {
+    return this.redisKey(this.keyOf(namespace, secret));
+  }
+}
+
+sealedStoreContract(RedisSealedStore.name, async () => {
+  const admin = await requireRedis();
+  const prefix = uniquePrefix('sealed-store');
+  const store = new TestableRedisStore(new Envelope({ pepper: 'contract-suite-pepper-0123456789abcdef' }), {
+    connection: { url: testRedisUrl() },
+    keyPrefix: prefix,
+  });
+  await store.connect();
+  return {
+    store,
+    dump: () => dumpPrefix(admin, prefix),
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    copyRaw: async (from, to) => {
+      await admin.set(to, (await admin.getBuffer(from))!, 'PX', 60_000);
+    },
+    rawKeyOf: (namespace, secret) => store.rawKey(namespace, secret),
+    teardown: async () => {
+      await deletePrefix(admin, prefix);
+      await store.close();
+      admin.disconnect();
+    },
+  };
+});
+
+describe(`${RedisSealedStore.name} when Redis is unreachable`, () => {
+  it('fails fast with StoreUnavailable instead of hanging or queueing', async () => {
+    const store = new RedisSealedStore(new Envelope(), { connection: { url: 'redis://127.0.0.1:1', commandTimeoutMs: 500 } });
+    const started = Date.now();
+    await expect(store.get('t', newSecret())).rejects.toBeInstanceOf(StoreUnavailable);
+    await expect(store.put('t', newSecret(), {}, 10)).rejects.toBeInstanceOf(StoreUnavailable);
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailable);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await store.close();
+  });
+});
