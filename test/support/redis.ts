@@ -17,7 +17,12 @@ export function uniquePrefix(label: string): string {
  */
 export async function requireRedis(): Promise<Redis> {
   const url = testRedisUrl();
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -32,7 +37,10 @@ export async function requireRedis(): Promise<Redis> {
 }
 
 /** Every key under a prefix with its raw value (strings as bytes, sets joined), for dump audits. */
-export async function dumpPrefix(client: Redis, prefix: string): Promise<Array<{ key: string; ttlMs: number; value: Buffer }>> {
+export async function dumpPrefix(
+  client: Redis,
+  prefix: string,
+): Promise<Array<{ key: string; ttlMs: number; value: Buffer }>> {
   const out: Array<{ key: string; ttlMs: number; value: Buffer }> = [];
   let cursor = '0';
   do {

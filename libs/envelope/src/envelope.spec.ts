@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { Envelope, SEALED_OVERHEAD, SealedValueInvalid, isDek, newSecret, open, seal, sealWithIv } from './envelope.js';
+import {
+  Envelope,
+  SEALED_OVERHEAD,
+  SealedValueInvalid,
+  isDek,
+  newSecret,
+  open,
+  seal,
+  sealWithIv,
+} from './envelope.js';
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 const IV = Buffer.from(Array.from({ length: 12 }, (_, i) => 0xa0 + i));
@@ -22,7 +31,9 @@ describe('known answers', () => {
   });
 
   it('derives slots with HMAC-SHA256 under the public key, or under the pepper', () => {
-    expect(new Envelope().slotOf('gateway.session', 'secret-1')).toBe('8YCwM5lmvBFdQlDxPmakm2qn7kNmyoHBPsSSyW1fKiU');
+    expect(new Envelope().slotOf('gateway.session', 'secret-1')).toBe(
+      '8YCwM5lmvBFdQlDxPmakm2qn7kNmyoHBPsSSyW1fKiU',
+    );
     expect(new Envelope({ pepper: 'p'.repeat(32) }).slotOf('gateway.session', 'secret-1')).toBe(
       'xWNHa5Z5sY9jYZGXRxP3gfvFb0fzuMZ0iwjTL4HermI',
     );
@@ -32,9 +43,9 @@ describe('known answers', () => {
     expect(new Envelope().keyOf('oidc.AccessToken', 'token-id').toString('hex')).toBe(
       'ccbb725c13d87508628502db1dddbfc4e8d00d854b99151bb81c6f4ccc32069b',
     );
-    expect(new Envelope({ pepper: 'p'.repeat(32) }).keyOf('oidc.AccessToken', 'token-id').toString('hex')).toBe(
-      '5c60ed9320a7d46b48b92b56b6f884f145bc395e4de3d06151d80716ffee4822',
-    );
+    expect(
+      new Envelope({ pepper: 'p'.repeat(32) }).keyOf('oidc.AccessToken', 'token-id').toString('hex'),
+    ).toBe('5c60ed9320a7d46b48b92b56b6f884f145bc395e4de3d06151d80716ffee4822');
   });
 });
 

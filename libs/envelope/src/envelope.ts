@@ -1,5 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
 
 /** Format version written as the first byte of every sealed value. */
 export const ENVELOPE_VERSION = 1;
@@ -36,6 +35,14 @@ export function isDek(secret: string): boolean {
   return DEK_SHAPE.test(secret) && Buffer.from(secret, 'base64url').length === KEY_BYTES;
 }
 
+const BLOCK_BYTES = 64;
+
+function hmacPads(key: Buffer): [Buffer, Buffer] {
+  const block = Buffer.alloc(BLOCK_BYTES);
+  (key.length > BLOCK_BYTES ? hash('sha256', key, 'buffer') : key).copy(block);
+  return [Buffer.from(block.map((b) => b ^ 0x36)), Buffer.from(block.map((b) => b ^ 0x5c))];
+}
+
 function assertNamespace(namespace: string): void {
   if (!NAMESPACE.test(namespace)) throw new TypeError(`invalid namespace: ${JSON.stringify(namespace)}`);
 }
@@ -57,7 +64,12 @@ function aadBytes(version: Buffer, aad: string | Uint8Array): Buffer {
  * Deterministic sealing for known-answer tests only: reusing an IV under one key breaks GCM.
  * Production code calls {@link seal}.
  */
-export function sealWithIv(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: string | Uint8Array): Buffer {
+export function sealWithIv(
+  key: Uint8Array,
+  iv: Uint8Array,
+  plaintext: Uint8Array,
+  aad: string | Uint8Array,
+): Buffer {
   assertKey(key);
   if (iv.length !== IV_BYTES) throw new TypeError(`iv must be ${IV_BYTES} bytes`);
   const version = header();
@@ -106,7 +118,9 @@ export interface EnvelopeOptions {
 
 /** Turns a secret into its slot (the storage key) and its key, with an optional deployment pepper. */
 export class Envelope {
-  private readonly slotKey: KeyObject;
+  /** HMAC pads, computed once: the slot hash is then two `crypto.hash` calls, with no HMAC object per call. */
+  private readonly innerPad: Buffer;
+  private readonly outerPad: Buffer;
   private readonly salt: Buffer;
 
   constructor(options: EnvelopeOptions = {}) {
@@ -116,15 +130,24 @@ export class Envelope {
         : typeof options.pepper === 'string'
           ? Buffer.from(options.pepper, 'utf8')
           : Buffer.from(options.pepper);
-    this.slotKey = createSecretKey(pepper ?? PUBLIC_SLOT_KEY);
+    [this.innerPad, this.outerPad] = hmacPads(pepper ?? PUBLIC_SLOT_KEY);
     this.salt = pepper ?? Buffer.alloc(0);
   }
 
   /** Keyed SHA-256 of (namespace, secret) as base64url: one-way, so the secret is never stored. */
   slotOf(namespace: string, secret: string): string {
     assertNamespace(namespace);
-    // The namespace pattern has no NUL, so the encoding is unambiguous.
-    return createHmac('sha256', this.slotKey).update(namespace).update('\0').update(secret).digest('base64url');
+    // HMAC-SHA256(key, namespace ‖ NUL ‖ secret); the namespace pattern has no NUL, so the encoding is unambiguous.
+    const length = Buffer.byteLength(namespace) + 1 + Buffer.byteLength(secret);
+    const inner = Buffer.allocUnsafe(BLOCK_BYTES + length);
+    this.innerPad.copy(inner, 0);
+    let offset = inner.write(namespace, BLOCK_BYTES, 'utf8') + BLOCK_BYTES;
+    inner[offset++] = 0;
+    inner.write(secret, offset, 'utf8');
+    const outer = Buffer.allocUnsafe(BLOCK_BYTES + 32);
+    this.outerPad.copy(outer, 0);
+    hash('sha256', inner, 'buffer').copy(outer, BLOCK_BYTES);
+    return hash('sha256', outer, 'base64url');
   }
 
   /** The secret's bytes when it is a 32-byte DEK; HKDF-SHA256(secret, pepper, namespace) otherwise. */
