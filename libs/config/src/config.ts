@@ -52,7 +52,10 @@ export function loadConfig<T extends object>(
 ): T {
   const plain: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') plain[key] = value;
-  const config = plainToInstance(schema, plain, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const config = plainToInstance(schema, plain, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
   const problems = errors.flatMap((error) => describe(error));
   if (problems.length === 0) problems.push(...extraChecks(config));

@@ -152,4 +152,3 @@ export class MemorySealedStore extends SealedStore {
     }
   }
 }
-

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { Envelope, newSecret } from '@cloakroom/envelope';
-import { deletePrefix, dumpPrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
+import {
+  deletePrefix,
+  dumpPrefix,
+  requireRedis,
+  testRedisUrl,
+  uniquePrefix,
+} from '../../../test/support/redis.js';
 import { StoreUnavailable } from './errors.js';
 import { RedisSealedStore } from './redis-sealed.store.js';
 import { sealedStoreContract } from './sealed-store.contract.js';
@@ -37,7 +43,9 @@ sealedStoreContract(RedisSealedStore.name, async () => {
 
 describe(`${RedisSealedStore.name} when Redis is unreachable`, () => {
   it('fails fast with StoreUnavailable instead of hanging or queueing', async () => {
-    const store = new RedisSealedStore(new Envelope(), { connection: { url: 'redis://127.0.0.1:1', commandTimeoutMs: 500 } });
+    const store = new RedisSealedStore(new Envelope(), {
+      connection: { url: 'redis://127.0.0.1:1', commandTimeoutMs: 500 },
+    });
     const started = Date.now();
     await expect(store.get('t', newSecret())).rejects.toBeInstanceOf(StoreUnavailable);
     await expect(store.put('t', newSecret(), {}, 10)).rejects.toBeInstanceOf(StoreUnavailable);

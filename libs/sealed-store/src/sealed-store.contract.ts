@@ -80,7 +80,9 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       const secret = 'authorization-code-id';
       await store.put('t.consume', secret, { code: 1 }, 60);
       expect((await store.getEntry('t.consume', secret))?.consumed).toBe(false);
-      const outcomes = await Promise.all(Array.from({ length: 100 }, () => store.consume('t.consume', secret)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, () => store.consume('t.consume', secret)),
+      );
       expect(outcomes.filter((o) => o === 'consumed')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'already-consumed')).toHaveLength(99);
       expect(await store.getEntry('t.consume', secret)).toEqual({ value: { code: 1 }, consumed: true });
@@ -90,7 +92,10 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
 
     it('deletes every member of an index and nothing else', async () => {
       const grant = 'grant-id-1';
-      const members = Array.from({ length: 5 }, (_, i) => ({ namespace: `t.member${i % 2}`, secret: newSecret() }));
+      const members = Array.from({ length: 5 }, (_, i) => ({
+        namespace: `t.member${i % 2}`,
+        secret: newSecret(),
+      }));
       const outsider = { namespace: 't.member0', secret: newSecret() };
       for (const m of [...members, outsider]) await store.put(m.namespace, m.secret, { m: 1 }, 60);
       for (const [i, m] of members.entries()) await store.addToIndex('t.grant', grant, m, 30 + i * 10);

@@ -79,7 +79,12 @@ export abstract class SealedStore {
    * Records that `member` belongs to the group named by (indexNamespace, indexSecret), e.g. a token of a
    * grant or a session of a user. The index holds only slots and lives as long as its longest member.
    */
-  async addToIndex(indexNamespace: string, indexSecret: string, member: EntryRef, ttlSeconds: number): Promise<void> {
+  async addToIndex(
+    indexNamespace: string,
+    indexSecret: string,
+    member: EntryRef,
+    ttlSeconds: number,
+  ): Promise<void> {
     await this.rawIndexAdd(
       this.indexKeyOf(indexNamespace, indexSecret),
       this.keyOf(member.namespace, member.secret),
@@ -89,7 +94,10 @@ export abstract class SealedStore {
 
   /** Removes one member from an index (when the member itself is destroyed). */
   async removeFromIndex(indexNamespace: string, indexSecret: string, member: EntryRef): Promise<void> {
-    await this.rawIndexRemove(this.indexKeyOf(indexNamespace, indexSecret), this.keyOf(member.namespace, member.secret));
+    await this.rawIndexRemove(
+      this.indexKeyOf(indexNamespace, indexSecret),
+      this.keyOf(member.namespace, member.secret),
+    );
   }
 
   /** Deletes every member of the index and the index itself; returns how many members were deleted. */
@@ -101,14 +109,21 @@ export abstract class SealedStore {
    * Stores a sealed pointer: a value found by a second secret (a session by its uid, a device code by its
    * user code). The pointer holds the target's secret, encrypted under the pointer's own secret.
    */
-  async putPointer(pointerNamespace: string, pointerSecret: string, target: EntryRef, ttlSeconds: number): Promise<void> {
+  async putPointer(
+    pointerNamespace: string,
+    pointerSecret: string,
+    target: EntryRef,
+    ttlSeconds: number,
+  ): Promise<void> {
     await this.put(pointerNamespace, pointerSecret, { n: target.namespace, s: target.secret }, ttlSeconds);
   }
 
   /** The target a pointer names, or undefined. */
   async followPointer(pointerNamespace: string, pointerSecret: string): Promise<EntryRef | undefined> {
     const ref = await this.get<{ n: string; s: string }>(pointerNamespace, pointerSecret);
-    return ref && typeof ref.n === 'string' && typeof ref.s === 'string' ? { namespace: ref.n, secret: ref.s } : undefined;
+    return ref && typeof ref.n === 'string' && typeof ref.s === 'string'
+      ? { namespace: ref.n, secret: ref.s }
+      : undefined;
   }
 
   /** Resolves when the backend answers; rejects with StoreUnavailable otherwise. */

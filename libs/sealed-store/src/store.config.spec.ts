@@ -23,7 +23,12 @@ describe(StoreConfig.name, () => {
   it('lists every bad variable at once', () => {
     let error: unknown;
     try {
-      load({ REDIS_URL: 'http://nope', REDIS_COMMAND_TIMEOUT_MS: 'soon', STORE_PEPPER: 'short', STORE_BACKEND: 'disk' });
+      load({
+        REDIS_URL: 'http://nope',
+        REDIS_COMMAND_TIMEOUT_MS: 'soon',
+        STORE_PEPPER: 'short',
+        STORE_BACKEND: 'disk',
+      });
     } catch (e) {
       error = e;
     }

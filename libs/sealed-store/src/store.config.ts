@@ -5,7 +5,9 @@ const HOST_PORT_LIST = /^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/;
 
 /** Settings of the sealed store, shared by every app. */
 export class StoreConfig {
-  @Setting('Store backend: `redis` or `memory`. Default: `redis` when any REDIS_* address is set, else `memory` (refused in production).')
+  @Setting(
+    'Store backend: `redis` or `memory`. Default: `redis` when any REDIS_* address is set, else `memory` (refused in production).',
+  )
   @IsOptional()
   @IsIn(['redis', 'memory'])
   STORE_BACKEND?: 'redis' | 'memory';
@@ -44,13 +46,18 @@ export class StoreConfig {
   @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS = 2000;
 
-  @Setting('Deployment pepper (at least 32 characters): keys the slot hash and salts key derivation. Optional; changing it makes every stored value unreachable.')
+  @Setting(
+    'Deployment pepper (at least 32 characters): keys the slot hash and salts key derivation. Optional; changing it makes every stored value unreachable.',
+  )
   @IsOptional()
   @IsString()
   @MinLength(32)
   STORE_PEPPER?: string;
 
-  @Setting('Most entries the memory store keeps before evicting (expired first, then least recently used).', 100_000)
+  @Setting(
+    'Most entries the memory store keeps before evicting (expired first, then least recently used).',
+    100_000,
+  )
   @ValidateIf((c: StoreConfig) => c.backend === 'memory')
   @IsInt()
   @Min(100)
@@ -66,13 +73,17 @@ export class StoreConfig {
 /** Cross-field rules of the store settings. */
 export function storeConfigProblems(config: StoreConfig, production: boolean): string[] {
   const problems: string[] = [];
-  const addresses = [config.REDIS_URL, config.REDIS_SENTINELS, config.REDIS_CLUSTER_NODES].filter(Boolean).length;
+  const addresses = [config.REDIS_URL, config.REDIS_SENTINELS, config.REDIS_CLUSTER_NODES].filter(
+    Boolean,
+  ).length;
   if (addresses > 1) problems.push('REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES: set only one of them');
   if (config.backend === 'redis' && addresses === 0) {
     problems.push('STORE_BACKEND=redis needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
   }
   if (production && config.backend === 'memory') {
-    problems.push('STORE_BACKEND: the memory store is refused in production (NODE_ENV=production); configure Redis');
+    problems.push(
+      'STORE_BACKEND: the memory store is refused in production (NODE_ENV=production); configure Redis',
+    );
   }
   return problems;
 }
