@@ -10,7 +10,9 @@ describe('README', () => {
     'documents every %s setting as the schema does (regenerate with `npm run config:docs`)',
     async (_title, table) => {
       const { title, load } = table as { title: string; load: () => Promise<abstract new () => object> };
-      const section = readme.match(new RegExp(`<!-- settings: ${title} -->\\n([\\s\\S]*?)\\n<!-- /settings: ${title} -->`));
+      const section = readme.match(
+        new RegExp(`<!-- settings: ${title} -->\\n([\\s\\S]*?)\\n<!-- /settings: ${title} -->`),
+      );
       expect(section?.[1]).toBe(renderTable(await load()));
     },
   );
