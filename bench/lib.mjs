@@ -1,17 +1,17 @@
 // Small helpers shared by the benchmark scripts: timing loops and Markdown output.
 import { cpus, totalmem } from 'node:os';
 
-/** Runs fn repeatedly for about `ms` after a warm-up and returns microseconds per operation (median of 5). */
-export async function timeOp(fn, { ms = 300, batch = 200 } = {}) {
+/** Median µs/op of 5 timed runs of about ms/5 each, after a warm-up; runBatch runs `batch` operations. */
+async function measure(runBatch, { ms, batch }) {
+  await runBatch();
   const runs = [];
-  for (let warm = 0; warm < batch * 5; warm++) await fn();
   for (let r = 0; r < 5; r++) {
     let ops = 0;
     const start = process.hrtime.bigint();
     const deadline = start + BigInt(ms * 1e6) / 5n;
     let now = start;
     while (now < deadline) {
-      for (let i = 0; i < batch; i++) await fn();
+      await runBatch();
       ops += batch;
       now = process.hrtime.bigint();
     }
@@ -21,24 +21,24 @@ export async function timeOp(fn, { ms = 300, batch = 200 } = {}) {
   return runs[2];
 }
 
-/** Same as timeOp for synchronous functions (no await overhead in the measured loop). */
+/** µs per operation of an async fn. */
+export function timeOp(fn, { ms = 300, batch = 200 } = {}) {
+  return measure(
+    async () => {
+      for (let i = 0; i < batch; i++) await fn();
+    },
+    { ms, batch },
+  );
+}
+
+/** µs per operation of a synchronous fn: the batch runs without an await per call. */
 export function timeSync(fn, { ms = 300, batch = 500 } = {}) {
-  const runs = [];
-  for (let warm = 0; warm < batch * 5; warm++) fn();
-  for (let r = 0; r < 5; r++) {
-    let ops = 0;
-    const start = process.hrtime.bigint();
-    const deadline = start + BigInt(ms * 1e6) / 5n;
-    let now = start;
-    while (now < deadline) {
+  return measure(
+    () => {
       for (let i = 0; i < batch; i++) fn();
-      ops += batch;
-      now = process.hrtime.bigint();
-    }
-    runs.push(Number(now - start) / 1e3 / ops);
-  }
-  runs.sort((a, b) => a - b);
-  return runs[2];
+    },
+    { ms, batch },
+  );
 }
 
 export function machine() {

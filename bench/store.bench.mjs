@@ -15,8 +15,8 @@ const key = envelope.keyOf('bench', dek);
 const aad = 'gateway.session:{slot}';
 
 const crypto = [];
-const slotUs = timeSync(() => envelope.slotOf('gateway.session', dek));
-const sha = timeSync(() => hash('sha256', 'gateway.session\0' + dek, 'base64url'));
+const slotUs = await timeSync(() => envelope.slotOf('gateway.session', dek));
+const sha = await timeSync(() => hash('sha256', 'gateway.session\0' + dek, 'base64url'));
 crypto.push([
   'slotOf (HMAC-SHA256)',
   fmt(slotUs),
@@ -24,8 +24,8 @@ crypto.push([
   fmt(sha),
   fmt(slotUs / sha),
 ]);
-const hkdfUs = timeSync(() => envelope.keyOf('oidc.AccessToken', 'an-oidc-provider-id-of-some-length'));
-const sha2 = timeSync(() => createHash('sha256').update('an-oidc-provider-id-of-some-length').digest());
+const hkdfUs = await timeSync(() => envelope.keyOf('oidc.AccessToken', 'an-oidc-provider-id-of-some-length'));
+const sha2 = await timeSync(() => createHash('sha256').update('an-oidc-provider-id-of-some-length').digest());
 crypto.push([
   'keyOf (HKDF, non-DEK id)',
   fmt(hkdfUs),
@@ -36,15 +36,15 @@ crypto.push([
 for (const size of sizes) {
   const plaintext = randomBytes(size);
   const iv = randomBytes(12);
-  const bare = timeSync(() => {
+  const bare = await timeSync(() => {
     const c = createCipheriv('aes-256-gcm', key, iv);
     c.update(plaintext);
     c.final();
     c.getAuthTag();
   });
-  const sealUs = timeSync(() => seal(key, plaintext, aad));
+  const sealUs = await timeSync(() => seal(key, plaintext, aad));
   const sealed = seal(key, plaintext, aad);
-  const openUs = timeSync(() => open(key, sealed, aad));
+  const openUs = await timeSync(() => open(key, sealed, aad));
   crypto.push([
     `seal ${size / 1024} KB`,
     fmt(sealUs),
