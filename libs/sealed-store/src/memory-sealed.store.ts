@@ -129,6 +129,22 @@ export class MemorySealedStore extends SealedStore {
     return index ? this.rawDelete([...index.members]) : 0;
   }
 
+  protected async rawIncrement(counterKey: string, windowMs: number): Promise<number> {
+    const entry = this.live(this.values, counterKey);
+    const count = (entry ? Number(entry.bytes.toString()) : 0) + 1;
+    if (entry) entry.bytes = Buffer.from(String(count));
+    else {
+      this.makeRoom();
+      this.values.set(counterKey, { bytes: Buffer.from(String(count)), expiresAt: this.now() + windowMs });
+    }
+    return count;
+  }
+
+  protected async rawCount(counterKey: string): Promise<number> {
+    const entry = this.live(this.values, counterKey);
+    return entry ? Number(entry.bytes.toString()) : 0;
+  }
+
   private live<E extends { expiresAt: number }>(map: Map<string, E>, key: string): E | undefined {
     const entry = map.get(key);
     if (entry && entry.expiresAt <= this.now()) {

@@ -42,10 +42,17 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
+// A fixed window: the first increment sets the expiry, later ones keep it.
+const INCREMENT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
 type Client = Redis | Cluster;
 type ScriptClient = Client & {
   cloakroomConsume(key: string): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
+  cloakroomIncrement(key: string, windowMs: number): Promise<number>;
 };
 
 /** Builds an ioredis client (standalone, Sentinel or Cluster) that fails fast instead of queueing. */
@@ -96,6 +103,7 @@ export class RedisSealedStore extends SealedStore {
     this.client.on('error', () => undefined);
     this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
+    this.client.defineCommand('cloakroomIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }
 
   /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
@@ -158,6 +166,15 @@ export class RedisSealedStore extends SealedStore {
     const deleted = await this.rawDelete(members);
     await this.rawDelete([indexKey]);
     return deleted;
+  }
+
+  protected async rawIncrement(counterKey: string, windowMs: number): Promise<number> {
+    return this.call(() => this.scripts.cloakroomIncrement(this.redisKey(counterKey), windowMs));
+  }
+
+  protected async rawCount(counterKey: string): Promise<number> {
+    const value = await this.call(() => this.client.get(this.redisKey(counterKey)));
+    return value === null ? 0 : Number(value);
   }
 
   private get scripts(): ScriptClient {

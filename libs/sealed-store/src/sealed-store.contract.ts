@@ -76,6 +76,23 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(await store.destroy('t.destroy', secret)).toBe(false);
     });
 
+    it('counts events in a window that expires, without storing the counted name', async () => {
+      const name = `user-${newSecret()}`;
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, () => store.increment('t.count', name, 0.3)),
+      );
+      expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.countOf('t.count', name)).toBe(20);
+      expect(await store.countOf('t.count', `${name}-other`)).toBe(0);
+      const dumped = await harness.dump();
+      expect(dumped.some((entry) => entry.key.includes(name))).toBe(false);
+      await harness.advance(400);
+      expect(await store.countOf('t.count', name)).toBe(0);
+      expect(await store.increment('t.count', name, 60)).toBe(1);
+      await store.resetCount('t.count', name);
+      expect(await store.countOf('t.count', name)).toBe(0);
+    });
+
     it('lets exactly one of 100 concurrent consumers win, and keeps the value marked consumed', async () => {
       const secret = 'authorization-code-id';
       await store.put('t.consume', secret, { code: 1 }, 60);

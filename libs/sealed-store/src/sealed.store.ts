@@ -126,6 +126,24 @@ export abstract class SealedStore {
       : undefined;
   }
 
+  /**
+   * Counts an event in a fixed window that starts at its first occurrence (login attempts per user or per
+   * address) and returns the count including this one. Only the slot of (namespace, secret) is stored.
+   */
+  async increment(namespace: string, secret: string, windowSeconds: number): Promise<number> {
+    return this.rawIncrement(this.counterKeyOf(namespace, secret), ttlToMs(windowSeconds));
+  }
+
+  /** The current count of a window, 0 when none is open. */
+  async countOf(namespace: string, secret: string): Promise<number> {
+    return this.rawCount(this.counterKeyOf(namespace, secret));
+  }
+
+  /** Closes a counting window (a successful login clears its failures). */
+  async resetCount(namespace: string, secret: string): Promise<void> {
+    await this.rawDelete([this.counterKeyOf(namespace, secret)]);
+  }
+
   /** Resolves when the backend answers; rejects with StoreUnavailable otherwise. */
   abstract ping(): Promise<void>;
   /** Releases connections and timers. */
@@ -139,6 +157,8 @@ export abstract class SealedStore {
   protected abstract rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void>;
   protected abstract rawIndexRemove(indexKey: string, memberKey: string): Promise<void>;
   protected abstract rawIndexDestroy(indexKey: string): Promise<number>;
+  protected abstract rawIncrement(counterKey: string, windowMs: number): Promise<number>;
+  protected abstract rawCount(counterKey: string): Promise<number>;
 
   /** The backend key of a value: namespace in clear (not secret, useful to operators), slot as hash tag. */
   protected keyOf(namespace: string, secret: string): string {
@@ -149,6 +169,11 @@ export abstract class SealedStore {
   protected indexKeyOf(namespace: string, secret: string): string {
     assertSecret(secret);
     return `idx:${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
+  }
+
+  protected counterKeyOf(namespace: string, secret: string): string {
+    assertSecret(secret);
+    return `cnt:${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
   }
 
   private sealAt(key: string, namespace: string, secret: string, value: StoreValue, flag: number): Buffer {
