@@ -1,0 +1,2 @@
+export * from './sealed-oidc.adapter.js';
+export * from './oidc-store.config.js';

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { errors } from 'oidc-provider';
+import { newSecret } from '@cloakroom/envelope';
+import type { SealedStore } from '@cloakroom/sealed-store';
+import { SealedOidcAdapter } from './sealed-oidc.adapter.js';
+
+/** A store under test plus an attacker's view of everything it holds. */
+export interface AdapterHarness {
+  store: SealedStore;
+  dump(): Promise<Array<{ key: string; ttlMs: number; value: Buffer }>>;
+  advance(ms: number): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+const DEFAULT_TTL = 3600;
+
+/** The one contract the oidc-provider adapter honours on every SealedStore backend. */
+export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHarness>): void {
+  describe(`SealedOidcAdapter on ${name}`, () => {
+    let harness: AdapterHarness;
+    const adapter = (model: string) =>
+      new SealedOidcAdapter(harness.store, model, { defaultTtlSeconds: DEFAULT_TTL });
+    const grantArtefacts = async (grantId: string) => {
+      const ids = { at: newSecret(), rt: newSecret(), code: newSecret() };
+      await adapter('AccessToken').upsert(ids.at, { grantId, kind: 'AccessToken' }, 600);
+      await adapter('RefreshToken').upsert(ids.rt, { grantId, kind: 'RefreshToken' }, 6000);
+      await adapter('AuthorizationCode').upsert(ids.code, { grantId, kind: 'AuthorizationCode' }, 60);
+      return ids;
+    };
+
+    beforeAll(async () => {
+      harness = await setup();
+    });
+    afterAll(async () => harness?.teardown());
+
+    it('stores and finds payloads per model, with the TTL oidc-provider asks for', async () => {
+      const id = newSecret();
+      const payload = { accountId: 'alice', clientId: 'gateway', scope: 'openid', exp: 1 };
+      await adapter('AccessToken').upsert(id, payload, 120);
+      expect(await adapter('AccessToken').find(id)).toEqual(payload);
+      expect(await adapter('RefreshToken').find(id)).toBeUndefined();
+      const ttl = await harness.store.ttl('oidc.AccessToken', id);
+      expect(ttl).toBeGreaterThan(110);
+      expect(ttl).toBeLessThanOrEqual(120);
+    });
+
+    it('gives models stored without an expiry the configured ceiling', async () => {
+      const id = `client-${newSecret()}`;
+      await adapter('Client').upsert(id, { client_id: id });
+      expect(await harness.store.ttl('oidc.Client', id)).toBe(DEFAULT_TTL);
+    });
+
+    it('expires payloads with their TTL', async () => {
+      const id = newSecret();
+      await adapter('Interaction').upsert(id, { uid: id }, 1);
+      await harness.advance(1100);
+      expect(await adapter('Interaction').find(id)).toBeUndefined();
+    });
+
+    it('finds a session by its uid and a device code by its user code, and forgets both on destroy', async () => {
+      const sessionId = newSecret();
+      const uid = newSecret();
+      await adapter('Session').upsert(sessionId, { uid, accountId: 'alice' }, 600);
+      expect(await adapter('Session').findByUid(uid)).toEqual({ uid, accountId: 'alice' });
+      expect(await adapter('Session').findByUid(newSecret())).toBeUndefined();
+
+      const deviceCode = newSecret();
+      await adapter('DeviceCode').upsert(deviceCode, { userCode: 'BCDF-GHJK', grantId: newSecret() }, 600);
+      expect(await adapter('DeviceCode').findByUserCode('BCDF-GHJK')).toMatchObject({
+        userCode: 'BCDF-GHJK',
+      });
+      // A pointer never leads into another model.
+      expect(await adapter('Session').findByUserCode('BCDF-GHJK')).toBeUndefined();
+
+      await adapter('Session').destroy(sessionId);
+      await adapter('DeviceCode').destroy(deviceCode);
+      expect(await adapter('Session').findByUid(uid)).toBeUndefined();
+      expect(await adapter('DeviceCode').findByUserCode('BCDF-GHJK')).toBeUndefined();
+      expect(await harness.store.get('oidc.Session.uid', uid)).toBeUndefined();
+    });
+
+    it('marks a consumed payload and lets exactly one of 20 concurrent redemptions win', async () => {
+      const grantId = newSecret();
+      const { code, at } = await grantArtefacts(grantId);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, () => adapter('AuthorizationCode').consume(code)),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const losers = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(losers).toHaveLength(19);
+      for (const loser of losers) {
+        expect(loser.reason).toBeInstanceOf(errors.InvalidGrant);
+        expect((loser.reason as Error).message).toBe('invalid_grant');
+      }
+      // The replays revoked the grant: whatever was issued from it is gone.
+      expect(await adapter('AccessToken').find(at)).toBeUndefined();
+    });
+
+    it('refuses to consume what does not exist', async () => {
+      await expect(adapter('RefreshToken').consume(newSecret())).rejects.toBeInstanceOf(errors.InvalidGrant);
+    });
+
+    it('keeps the consumed mark visible to find', async () => {
+      const id = newSecret();
+      await adapter('RefreshToken').upsert(id, { grantId: newSecret() }, 600);
+      await adapter('RefreshToken').consume(id);
+      expect(await adapter('RefreshToken').find(id)).toMatchObject({ consumed: true });
+    });
+
+    it('revokes every artefact of a grant across models, and nothing of another grant', async () => {
+      const grantId = newSecret();
+      const other = newSecret();
+      const ids = await grantArtefacts(grantId);
+      const kept = await grantArtefacts(other);
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      expect(await adapter('AccessToken').find(ids.at)).toBeUndefined();
+      expect(await adapter('RefreshToken').find(ids.rt)).toBeUndefined();
+      expect(await adapter('AuthorizationCode').find(ids.code)).toBeUndefined();
+      expect(await adapter('AccessToken').find(kept.at)).toBeDefined();
+      expect(await adapter('RefreshToken').find(kept.rt)).toBeDefined();
+    });
+
+    it('does not let a token saved during a revocation outlive its grant', async () => {
+      const grantId = newSecret();
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      const late = newSecret();
+      await adapter('AccessToken').upsert(late, { grantId }, 600);
+      expect(await adapter('AccessToken').find(late)).toBeUndefined();
+    });
+
+    it('removes a destroyed artefact from its grant index', async () => {
+      const indexed = async (model: string) =>
+        (await harness.dump())
+          .filter((e) => e.key.includes('idx:oidc.grant:'))
+          .flatMap((e) => e.value.toString().split('\n'))
+          .filter((member) => member.startsWith(`oidc.${model}:`)).length;
+      const ids = await grantArtefacts(newSecret());
+      const [tokens, refreshTokens] = [await indexed('AccessToken'), await indexed('RefreshToken')];
+      await adapter('AccessToken').destroy(ids.at);
+      expect(await adapter('AccessToken').find(ids.at)).toBeUndefined();
+      expect(await indexed('AccessToken')).toBe(tokens - 1);
+      expect(await indexed('RefreshToken')).toBe(refreshTokens);
+    });
+
+    it('holds no id, grant id, user code or claim in plaintext, and gives every key a TTL', async () => {
+      const grantId = newSecret();
+      const ids = await grantArtefacts(grantId);
+      const sessionId = newSecret();
+      const uid = newSecret();
+      await adapter('Session').upsert(sessionId, { uid, accountId: 'alice@example.com' }, 600);
+      await adapter('DeviceCode').upsert(newSecret(), { userCode: 'WXYZ-QRST', grantId }, 600);
+      const dumped = await harness.dump();
+      expect(dumped.length).toBeGreaterThan(0);
+      const haystack = Buffer.concat(dumped.flatMap((e) => [Buffer.from(e.key), e.value])).toString('latin1');
+      for (const needle of [
+        grantId,
+        ids.at,
+        ids.rt,
+        ids.code,
+        sessionId,
+        uid,
+        'WXYZ-QRST',
+        'alice@example.com',
+      ]) {
+        expect(haystack.includes(needle)).toBe(false);
+      }
+      expect(dumped.filter((e) => e.ttlMs <= 0)).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,140 @@
+import { errors } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { MAX_TTL_SECONDS } from '@cloakroom/sealed-store';
+import type { SealedStore } from '@cloakroom/sealed-store';
+
+export interface SealedOidcAdapterOptions {
+  /**
+   * TTL in seconds for artefacts oidc-provider stores without an expiry (e.g. dynamically registered
+   * clients): nothing is ever stored without one.
+   */
+  defaultTtlSeconds: number;
+}
+
+/** Namespaces of the entries that are not models themselves. */
+const GRANT_INDEX = 'oidc.grant';
+const REVOKED_GRANT = 'oidc.grant-revoked';
+const BY_UID = 'oidc.Session.uid';
+const BY_USER_CODE = 'oidc.DeviceCode.userCode';
+
+/** Models whose consume() redeems a one-time credential. */
+const LABELS: Record<string, string> = {
+  AuthorizationCode: 'authorization code',
+  RefreshToken: 'refresh token',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
+};
+
+/**
+ * Builds oidc-provider's adapter factory over a sealed store: every model's payload is sealed with a key
+ * derived from its own id and stored under the id's slot, so the ids (token values, session and grant ids)
+ * exist nowhere in the store.
+ */
+export function sealedOidcAdapter(store: SealedStore, options: SealedOidcAdapterOptions): AdapterFactory {
+  return (name: string) => new SealedOidcAdapter(store, name, options);
+}
+
+export class SealedOidcAdapter implements Adapter {
+  private readonly namespace: string;
+
+  constructor(
+    private readonly store: SealedStore,
+    private readonly model: string,
+    private readonly options: SealedOidcAdapterOptions,
+  ) {
+    this.namespace = `oidc.${model}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const ttl = this.ttlOf(expiresIn);
+    await this.store.put(this.namespace, id, payload, ttl);
+    const pointers: Promise<void>[] = [];
+    if (typeof payload.uid === 'string' && this.model === 'Session') {
+      pointers.push(this.store.putPointer(BY_UID, payload.uid, this.ref(id), ttl));
+    }
+    if (typeof payload.userCode === 'string') {
+      pointers.push(this.store.putPointer(BY_USER_CODE, payload.userCode, this.ref(id), ttl));
+    }
+    await Promise.all(pointers);
+    if (typeof payload.grantId === 'string') await this.joinGrant(id, payload.grantId, ttl);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const entry = await this.store.getEntry<AdapterPayload>(this.namespace, id);
+    if (!entry) return undefined;
+    return entry.consumed ? { ...entry.value, consumed: true } : entry.value;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const ref = await this.store.followPointer(BY_UID, uid);
+    return ref?.namespace === this.namespace ? this.find(ref.secret) : undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const ref = await this.store.followPointer(BY_USER_CODE, userCode);
+    return ref?.namespace === this.namespace ? this.find(ref.secret) : undefined;
+  }
+
+  /**
+   * oidc-provider checks `consumed` and then consumes; two concurrent redemptions can both pass the check.
+   * The store's consume is atomic, so here exactly one wins; a loser is a replay: the grant is revoked
+   * (RFC 6749 §4.1.2, §10.4) and the request fails with invalid_grant.
+   */
+  async consume(id: string): Promise<void> {
+    const outcome = await this.store.consume(this.namespace, id);
+    if (outcome === 'consumed') return;
+    const label = LABELS[this.model] ?? this.model;
+    if (outcome === 'absent') throw new errors.InvalidGrant(`${label} not found`);
+    const payload = await this.store.get<AdapterPayload>(this.namespace, id);
+    if (typeof payload?.grantId === 'string') {
+      await this.revokeByGrantId(payload.grantId);
+      await this.store.destroy('oidc.Grant', payload.grantId);
+    }
+    throw new errors.InvalidGrant(`${label} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    const payload = await this.store.get<AdapterPayload>(this.namespace, id);
+    await this.store.destroy(this.namespace, id);
+    if (!payload) return;
+    const cleanups: Promise<unknown>[] = [];
+    if (typeof payload.grantId === 'string') {
+      cleanups.push(this.store.removeFromIndex(GRANT_INDEX, payload.grantId, this.ref(id)));
+    }
+    if (typeof payload.uid === 'string' && this.model === 'Session') {
+      cleanups.push(this.store.destroy(BY_UID, payload.uid));
+    }
+    if (typeof payload.userCode === 'string')
+      cleanups.push(this.store.destroy(BY_USER_CODE, payload.userCode));
+    await Promise.all(cleanups);
+  }
+
+  /**
+   * Deletes every artefact of the grant, whatever its model, and remembers the revocation for as long as
+   * anything of the grant could still be issued, so a token saved concurrently does not survive it.
+   */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.store.put(REVOKED_GRANT, grantId, 1, this.options.defaultTtlSeconds);
+    await this.store.destroyIndex(GRANT_INDEX, grantId);
+  }
+
+  private async joinGrant(id: string, grantId: string, ttl: number): Promise<void> {
+    await this.store.addToIndex(GRANT_INDEX, grantId, this.ref(id), ttl);
+    // Written after the index entry: either revokeByGrantId sees this entry in the index, or we see
+    // its mark here. Either way the artefact does not outlive its grant.
+    if ((await this.store.get(REVOKED_GRANT, grantId)) !== undefined) {
+      await this.store.destroy(this.namespace, id);
+    }
+  }
+
+  private ttlOf(expiresIn: number | undefined): number {
+    if (expiresIn === undefined || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+      return this.options.defaultTtlSeconds;
+    }
+    return Math.min(Math.ceil(expiresIn), MAX_TTL_SECONDS);
+  }
+
+  private ref(id: string): { namespace: string; secret: string } {
+    return { namespace: this.namespace, secret: id };
+  }
+}
