@@ -1,6 +1,6 @@
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import { MAX_TTL_SECONDS } from '@cloakroom/sealed-store';
+import { MAX_TTL_SECONDS, StoreUnavailable } from '@cloakroom/sealed-store';
 import type { SealedStore } from '@cloakroom/sealed-store';
 
 export interface SealedOidcAdapterOptions {
@@ -9,6 +9,20 @@ export interface SealedOidcAdapterOptions {
    * clients): nothing is ever stored without one.
    */
   defaultTtlSeconds: number;
+}
+
+/**
+ * The store did not answer: oidc-provider answers 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1)
+ * instead of a 500, and the client may retry.
+ */
+export class TemporarilyUnavailable extends errors.OIDCProviderError {
+  constructor(cause: unknown) {
+    super(503, 'temporarily_unavailable', { cause: cause as Error });
+    Object.assign(this, {
+      expose: true,
+      error_description: 'the authorization store is unavailable, retry later',
+    });
+  }
 }
 
 /** Namespaces of the entries that are not models themselves. */
@@ -31,7 +45,33 @@ const LABELS: Record<string, string> = {
  * exist nowhere in the store.
  */
 export function sealedOidcAdapter(store: SealedStore, options: SealedOidcAdapterOptions): AdapterFactory {
-  return (name: string) => new SealedOidcAdapter(store, name, options);
+  return (name: string) => withOutageMapping(new SealedOidcAdapter(store, name, options));
+}
+
+const METHODS = [
+  'upsert',
+  'find',
+  'findByUid',
+  'findByUserCode',
+  'consume',
+  'destroy',
+  'revokeByGrantId',
+] as const;
+
+/** Turns a store outage into an error oidc-provider renders as 503, whichever adapter method met it. */
+export function withOutageMapping(adapter: Adapter): Adapter {
+  const mapped = {} as Record<(typeof METHODS)[number], unknown>;
+  for (const method of METHODS) {
+    const original = (adapter[method] as (...args: unknown[]) => Promise<unknown>).bind(adapter);
+    mapped[method] = async (...args: unknown[]) => {
+      try {
+        return await original(...args);
+      } catch (error) {
+        throw error instanceof StoreUnavailable ? new TemporarilyUnavailable(error) : error;
+      }
+    };
+  }
+  return mapped as unknown as Adapter;
 }
 
 export class SealedOidcAdapter implements Adapter {
