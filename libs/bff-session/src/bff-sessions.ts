@@ -1,0 +1,442 @@
+import { Envelope, isDek, newSecret } from '@cloakroom/envelope';
+import type { SealedStore } from '@cloakroom/sealed-store';
+import { RefreshRejected, RefreshUnavailable } from './errors.js';
+import { INVALIDATE_ALL } from './invalidation.bus.js';
+import type { InvalidationBus } from './invalidation.bus.js';
+import { SessionCache } from './session.cache.js';
+import { SessionEncodingInvalid, decodeHotSession, decodeSession, encodeSession } from './session.codec.js';
+import type { HotSession, SessionRecord } from './session.codec.js';
+import { SessionExpiry } from './session.expiry.js';
+import type { HeldLock, SessionLock } from './session.lock.js';
+
+export const SESSION_NAMESPACE = 'gateway.session';
+const SID_INDEX = 'gateway.sid';
+const SUB_INDEX = 'gateway.sub';
+const ENDED = 'gateway.ended';
+
+/** New tokens from a refresh. Times are epoch seconds. */
+export interface RefreshedTokens {
+  accessToken: string;
+  accessExpiresAt: number;
+  refreshToken?: string;
+  idToken?: string;
+  refreshExpiresAt?: number;
+  scope?: string;
+}
+
+/** Redeems a refresh token at the authorization server (openid-client in the gateway). */
+export abstract class TokenRefresher {
+  /** Throws RefreshRejected when the server says no, RefreshUnavailable when it cannot be asked. */
+  abstract refresh(refreshToken: string): Promise<RefreshedTokens>;
+}
+
+export interface BffSessionSettings {
+  idleTimeoutSeconds: number;
+  absoluteLimitSeconds: number;
+  /** Refresh when the access token expires within this many seconds. */
+  refreshSkewSeconds: number;
+  /** How long a request waits for another instance's refresh of the same session. */
+  lockWaitMs: number;
+  /** Pause between looks at a session another instance is refreshing. */
+  lockPollMs: number;
+  cacheMaxEntries: number;
+  cacheMaxAgeMs: number;
+}
+
+/** Hooks for metrics; every one optional. No secret is ever passed. */
+export interface BffSessionEvents {
+  sessionCreated?(): void;
+  sessionsDestroyed?(reason: 'logout' | 'backchannel' | 'refresh_failed' | 'replaced', count: number): void;
+  refresh?(outcome: 'success' | 'rejected' | 'unavailable' | 'joined'): void;
+  lockWait?(seconds: number): void;
+  storeLatency?(operation: 'get' | 'put' | 'destroy' | 'extend', seconds: number): void;
+}
+
+export interface BffSessionsDeps {
+  store: SealedStore;
+  envelope: Envelope;
+  lock: SessionLock;
+  bus: InvalidationBus;
+  refresher: TokenRefresher;
+  settings: BffSessionSettings;
+  events?: BffSessionEvents;
+  expiry?: SessionExpiry;
+  now?: () => number;
+}
+
+/** What a session looks like from outside: never a token. */
+export interface SessionInfo {
+  user: SessionRecord['user'];
+  expiresAt: number;
+}
+
+/**
+ * Gateway sessions: a fresh DEK per login (the browser's cookie), the token set sealed under its slot,
+ * an in-process cache of the hot part, and refresh single flight within the process and across instances.
+ */
+export class BffSessions {
+  readonly cache: SessionCache;
+  private readonly inflight = new Map<string, Promise<HotSession | undefined>>();
+  private readonly touchedAt = new Map<string, number>();
+  private readonly store: SealedStore;
+  private readonly envelope: Envelope;
+  private readonly settings: BffSessionSettings;
+  private readonly events: BffSessionEvents;
+  private readonly expiry: SessionExpiry;
+  private readonly now: () => number;
+  private readonly touchIntervalMs: number;
+
+  constructor(private readonly deps: BffSessionsDeps) {
+    this.store = deps.store;
+    this.envelope = deps.envelope;
+    this.settings = deps.settings;
+    this.events = deps.events ?? {};
+    this.expiry = deps.expiry ?? SessionExpiry.for(deps.store);
+    this.now = deps.now ?? Date.now;
+    this.cache = new SessionCache({
+      maxEntries: deps.settings.cacheMaxEntries,
+      maxAgeMs: deps.settings.cacheMaxAgeMs,
+      now: this.now,
+    });
+    // Sliding the idle timeout costs a store write; once per tenth of the timeout is precise enough.
+    this.touchIntervalMs = Math.max(1000, (deps.settings.idleTimeoutSeconds * 1000) / 10);
+    deps.bus.onMessage((message) => this.onInvalidation(message));
+  }
+
+  /** True when the value has the shape of a session cookie (43 base64url characters of 32 bytes). */
+  static isTicket(value: string | undefined): value is string {
+    return value !== undefined && isDek(value);
+  }
+
+  /** Creates a session for a fresh token set; returns the DEK, which is the cookie value. */
+  async create(record: Omit<SessionRecord, 'createdAt' | 'absoluteExpiresAt'>): Promise<string> {
+    const nowMs = this.now();
+    const createdAt = Math.floor(nowMs / 1000);
+    const full: SessionRecord = {
+      ...record,
+      createdAt,
+      createdAtMs: nowMs,
+      absoluteExpiresAt: createdAt + this.settings.absoluteLimitSeconds,
+    };
+    const dek = newSecret();
+    await this.write(dek, full);
+    const member = { namespace: SESSION_NAMESPACE, secret: dek };
+    const indexTtl = this.settings.absoluteLimitSeconds;
+    if (full.sid) await this.store.addToIndex(SID_INDEX, full.sid, member, indexTtl);
+    await this.store.addToIndex(SUB_INDEX, full.user.sub, member, indexTtl);
+    this.events.sessionCreated?.();
+    return dek;
+  }
+
+  /**
+   * The hot path: what to forward for this cookie, refreshing first when the access token is about to
+   * expire. Undefined when there is no such session (absent, expired, altered, or its refresh was refused).
+   */
+  async authorize(dek: string): Promise<HotSession | undefined> {
+    const slot = this.envelope.slotOf(SESSION_NAMESPACE, dek);
+    const nowS = this.now() / 1000;
+    const useCache = this.cache.enabled && this.deps.bus.live;
+    let hot = useCache ? this.cache.get(slot) : undefined;
+    if (hot === undefined) {
+      hot = await this.readHot(dek);
+      if (hot === undefined) return undefined;
+      if (hot.absoluteExpiresAt <= nowS) {
+        await this.destroy(dek, 'logout');
+        return undefined;
+      }
+      if (useCache) this.cache.set(slot, hot);
+    }
+    if (hot.accessExpiresAt - this.settings.refreshSkewSeconds <= nowS) {
+      const stale: HotSession = hot;
+      try {
+        hot = await this.refreshOnce(dek, slot);
+      } catch (error) {
+        // The token in hand is still valid for a moment: use it rather than fail the request.
+        if (error instanceof RefreshUnavailable && stale.accessExpiresAt > nowS) return stale;
+        throw error;
+      }
+      if (hot === undefined) return undefined;
+    }
+    this.touch(dek, slot, hot);
+    return hot;
+  }
+
+  /** Who is logged in and until when, without a token, or undefined. */
+  async info(dek: string): Promise<SessionInfo | undefined> {
+    const record = await this.readFull(dek);
+    if (!record) return undefined;
+    const ttl = await this.store.ttl(SESSION_NAMESPACE, dek);
+    if (ttl === undefined) return undefined;
+    return {
+      user: record.user,
+      expiresAt: Math.min(record.absoluteExpiresAt, Math.floor(this.now() / 1000) + ttl),
+    };
+  }
+
+  /** The whole session (for logout and token-size displays), or undefined. */
+  async readFull(dek: string): Promise<SessionRecord | undefined> {
+    const bytes = await this.readBytes(dek);
+    if (!bytes) return undefined;
+    try {
+      return decodeSession(bytes);
+    } catch (error) {
+      if (error instanceof SessionEncodingInvalid) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Ends one session and returns what it held (to revoke its refresh token and build the end-session URL).
+   * Waits for a refresh in flight so the refresh token returned is the latest one.
+   */
+  async destroy(
+    dek: string,
+    reason: 'logout' | 'replaced' | 'refresh_failed' = 'logout',
+  ): Promise<SessionRecord | undefined> {
+    const slot = this.envelope.slotOf(SESSION_NAMESPACE, dek);
+    const lock = await this.acquireWaiting(slot);
+    try {
+      return await this.destroyUnlocked(dek, slot, reason);
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  /** Back-channel logout: ends every session of an OIDC `sid` (or of a `sub`) on every instance. */
+  async endAll(by: 'sid' | 'sub', value: string): Promise<number> {
+    const key = this.envelope.slotOf(by === 'sid' ? SID_INDEX : SUB_INDEX, value);
+    // The mark first: a refresh or touch racing with this one checks it after writing and undoes itself.
+    await this.store.put(ENDED, `${by}:${key}`, { at: this.now() }, this.markTtlSeconds());
+    const count = await this.store.destroyIndex(by === 'sid' ? SID_INDEX : SUB_INDEX, value);
+    this.cache.deleteWhere(by === 'sid' ? 'sidKey' : 'subKey', key);
+    await this.deps.bus.publish(`${by}:${key}`);
+    this.events.sessionsDestroyed?.('backchannel', count);
+    return count;
+  }
+
+  private async destroyUnlocked(
+    dek: string,
+    slot: string,
+    reason: 'logout' | 'replaced' | 'refresh_failed',
+  ): Promise<SessionRecord | undefined> {
+    const record = await this.readFull(dek);
+    const started = performance.now();
+    const deleted = await this.store.destroy(SESSION_NAMESPACE, dek);
+    this.events.storeLatency?.('destroy', (performance.now() - started) / 1000);
+    const member = { namespace: SESSION_NAMESPACE, secret: dek };
+    if (record?.sid) await this.store.removeFromIndex(SID_INDEX, record.sid, member);
+    if (record) await this.store.removeFromIndex(SUB_INDEX, record.user.sub, member);
+    this.cache.delete(slot);
+    this.touchedAt.delete(slot);
+    await this.deps.bus.publish(`s:${slot}`);
+    if (deleted) this.events.sessionsDestroyed?.(reason, 1);
+    return record;
+  }
+
+  /** One refresh per session at a time in this process; the others share its outcome. */
+  private refreshOnce(dek: string, slot: string): Promise<HotSession | undefined> {
+    let pending = this.inflight.get(slot);
+    if (pending === undefined) {
+      pending = this.refreshAcrossInstances(dek, slot).finally(() => this.inflight.delete(slot));
+      this.inflight.set(slot, pending);
+    } else {
+      this.events.refresh?.('joined');
+    }
+    return pending;
+  }
+
+  private async refreshAcrossInstances(dek: string, slot: string): Promise<HotSession | undefined> {
+    const started = this.now();
+    for (;;) {
+      const lock = await this.deps.lock.tryAcquire(slot);
+      if (lock) {
+        if (this.now() > started) this.events.lockWait?.((this.now() - started) / 1000);
+        try {
+          return await this.refreshHoldingLock(dek, slot);
+        } finally {
+          await lock.release();
+        }
+      }
+      // Another instance is refreshing: wait for its result instead of redeeming the token again.
+      await sleep(this.settings.lockPollMs);
+      const hot = await this.readHot(dek);
+      if (hot === undefined) return undefined;
+      if (this.isFresh(hot)) {
+        this.events.lockWait?.((this.now() - started) / 1000);
+        this.events.refresh?.('joined');
+        this.cacheIfLive(slot, hot);
+        return hot;
+      }
+      if (this.now() - started > this.settings.lockWaitMs) {
+        throw new RefreshUnavailable('another instance is still refreshing this session');
+      }
+    }
+  }
+
+  private async refreshHoldingLock(dek: string, slot: string): Promise<HotSession | undefined> {
+    // Re-read under the lock: the previous holder may have refreshed already (its refresh token is spent).
+    const bytes = await this.readBytes(dek);
+    if (!bytes) return undefined;
+    let current: SessionRecord;
+    let currentHot: HotSession;
+    try {
+      currentHot = decodeHotSession(bytes);
+      current = decodeSession(bytes);
+    } catch (error) {
+      if (error instanceof SessionEncodingInvalid) return undefined;
+      throw error;
+    }
+    if (this.isFresh(currentHot)) {
+      this.cacheIfLive(slot, currentHot);
+      return currentHot;
+    }
+    if (!current.refreshToken) {
+      await this.destroyUnlocked(dek, slot, 'refresh_failed');
+      return undefined;
+    }
+    let tokens: RefreshedTokens;
+    try {
+      tokens = await this.deps.refresher.refresh(current.refreshToken);
+    } catch (error) {
+      if (error instanceof RefreshRejected) {
+        this.events.refresh?.('rejected');
+        await this.destroyUnlocked(dek, slot, 'refresh_failed');
+        return undefined;
+      }
+      this.events.refresh?.('unavailable');
+      throw error instanceof RefreshUnavailable
+        ? error
+        : new RefreshUnavailable('authorization server did not answer', { cause: error });
+    }
+    const next: SessionRecord = {
+      ...current,
+      accessToken: tokens.accessToken,
+      accessExpiresAt: tokens.accessExpiresAt,
+      refreshToken: tokens.refreshToken ?? current.refreshToken,
+      idToken: tokens.idToken ?? current.idToken,
+      refreshExpiresAt: tokens.refreshExpiresAt ?? current.refreshExpiresAt,
+      scope: tokens.scope ?? current.scope,
+    };
+    const hot = await this.write(dek, next);
+    if (await this.wasEnded(hot)) {
+      await this.destroyUnlocked(dek, slot, 'refresh_failed');
+      return undefined;
+    }
+    this.events.refresh?.('success');
+    this.touchedAt.set(slot, this.now());
+    await this.deps.bus.publish(`s:${slot}`);
+    this.cacheIfLive(slot, hot);
+    return hot;
+  }
+
+  /** Slides the idle timeout, at most once per touch interval per session and instance. */
+  private touch(dek: string, slot: string, hot: HotSession): void {
+    const nowMs = this.now();
+    const last = this.touchedAt.get(slot);
+    if (last !== undefined && nowMs - last < this.touchIntervalMs) return;
+    if (this.touchedAt.size >= 10_000) this.touchedAt.delete(this.touchedAt.keys().next().value as string);
+    this.touchedAt.delete(slot);
+    this.touchedAt.set(slot, nowMs);
+    if (last === undefined && nowMs - hot.createdAtMs < this.touchIntervalMs) return;
+    const ttl = Math.min(this.settings.idleTimeoutSeconds, hot.absoluteExpiresAt - nowMs / 1000);
+    if (ttl <= 0) return;
+    void this.extend(dek, slot, hot, ttl).catch(() => undefined);
+  }
+
+  private async extend(dek: string, slot: string, hot: HotSession, ttl: number): Promise<void> {
+    const started = performance.now();
+    if (!this.expiry.rewrites) {
+      await this.expiry.extend(SESSION_NAMESPACE, dek, ttl);
+    } else {
+      // A rewrite must not undo a refresh (lock) nor resurrect a session ended meanwhile (mark).
+      const lock = await this.deps.lock.tryAcquire(slot);
+      if (!lock) return;
+      try {
+        await this.expiry.extend(SESSION_NAMESPACE, dek, ttl);
+        if (await this.wasEnded(hot)) await this.destroyUnlocked(dek, slot, 'logout');
+      } finally {
+        await lock.release();
+      }
+    }
+    this.events.storeLatency?.('extend', (performance.now() - started) / 1000);
+  }
+
+  private async write(dek: string, record: SessionRecord): Promise<HotSession> {
+    const sidKey = record.sid ? this.envelope.slotOf(SID_INDEX, record.sid) : '';
+    const subKey = this.envelope.slotOf(SUB_INDEX, record.user.sub);
+    const bytes = encodeSession(record, { sidKey, subKey });
+    const started = performance.now();
+    await this.store.put(SESSION_NAMESPACE, dek, bytes, this.ttlOf(record));
+    this.events.storeLatency?.('put', (performance.now() - started) / 1000);
+    return decodeHotSession(bytes);
+  }
+
+  /** Idle timeout, bounded by the absolute limit and the refresh token's own lifetime. */
+  private ttlOf(record: SessionRecord): number {
+    const nowS = this.now() / 1000;
+    const bounds = [this.settings.idleTimeoutSeconds, record.absoluteExpiresAt - nowS];
+    if (record.refreshExpiresAt !== undefined) bounds.push(record.refreshExpiresAt - nowS);
+    if (!record.refreshToken) bounds.push(record.accessExpiresAt - nowS);
+    return Math.max(1, Math.ceil(Math.min(...bounds)));
+  }
+
+  private async readBytes(dek: string): Promise<Buffer | undefined> {
+    const started = performance.now();
+    const value = await this.store.get(SESSION_NAMESPACE, dek);
+    this.events.storeLatency?.('get', (performance.now() - started) / 1000);
+    return Buffer.isBuffer(value) ? value : undefined;
+  }
+
+  private async readHot(dek: string): Promise<HotSession | undefined> {
+    const bytes = await this.readBytes(dek);
+    if (!bytes) return undefined;
+    try {
+      return decodeHotSession(bytes);
+    } catch (error) {
+      if (error instanceof SessionEncodingInvalid) return undefined;
+      throw error;
+    }
+  }
+
+  private async wasEnded(hot: HotSession): Promise<boolean> {
+    const marks = await Promise.all([
+      hot.sidKey ? this.store.get<{ at: number }>(ENDED, `sid:${hot.sidKey}`) : undefined,
+      this.store.get<{ at: number }>(ENDED, `sub:${hot.subKey}`),
+    ]);
+    return marks.some((mark) => mark !== undefined && mark.at >= hot.createdAtMs);
+  }
+
+  private markTtlSeconds(): number {
+    // Long enough for any refresh or touch that started before the mark to finish and look at it.
+    return Math.ceil(this.settings.lockWaitMs / 1000) + 120;
+  }
+
+  private isFresh(hot: HotSession): boolean {
+    return hot.accessExpiresAt - this.settings.refreshSkewSeconds > this.now() / 1000;
+  }
+
+  private cacheIfLive(slot: string, hot: HotSession): void {
+    if (this.deps.bus.live) this.cache.set(slot, hot);
+  }
+
+  /** Takes the session lock, waiting up to lockWaitMs for a holder; proceeds without it after that. */
+  private async acquireWaiting(slot: string): Promise<HeldLock | undefined> {
+    const started = this.now();
+    for (;;) {
+      const lock = await this.deps.lock.tryAcquire(slot);
+      if (lock || this.now() - started > this.settings.lockWaitMs) return lock;
+      await sleep(this.settings.lockPollMs);
+    }
+  }
+
+  private onInvalidation(message: string): void {
+    if (message === INVALIDATE_ALL) this.cache.clear();
+    else if (message.startsWith('s:')) this.cache.delete(message.slice(2));
+    else if (message.startsWith('sid:')) this.cache.deleteWhere('sidKey', message.slice(4));
+    else if (message.startsWith('sub:')) this.cache.deleteWhere('subKey', message.slice(4));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
