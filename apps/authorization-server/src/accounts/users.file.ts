@@ -1,0 +1,171 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Min,
+  validateSync,
+} from 'class-validator';
+import type { ValidationError } from 'class-validator';
+import { parse } from 'yaml';
+import { UsersFileInvalid } from './accounts.errors.js';
+import { ARGON2ID_PHC } from './password.hasher.js';
+
+/** Usernames are compared in this form, so `Alice` and `alice` are one user with one failure counter. */
+export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,127}$/;
+const USERNAME_RULE = 'lowercase letters, digits and . _ @ + -, starting with a letter or digit, at most 128';
+
+const URL_OPTIONS = { require_protocol: true, require_tld: false, protocols: ['http', 'https'] };
+
+/** One user of the users file: the password hash, the stable subject, OIDC standard claims, groups. */
+export class UserRecord {
+  @Matches(ARGON2ID_PHC, {
+    message:
+      'passwordHash must be an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash); make one with `hash-password`',
+  })
+  passwordHash!: string;
+
+  /** Stable subject identifier (OIDC `sub`, at most 255 ASCII characters); defaults to the username. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,255}$/, {
+    message: 'sub must be 1 to 255 printable ASCII characters without spaces',
+  })
+  sub?: string;
+
+  /** Refused at sign-in with the usual answer; tokens already issued live out their lifetime. */
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+
+  @IsOptional() @IsString() @Length(1, 256) name?: string;
+  @IsOptional() @IsString() @Length(1, 256) given_name?: string;
+  @IsOptional() @IsString() @Length(1, 256) family_name?: string;
+  @IsOptional() @IsString() @Length(1, 256) middle_name?: string;
+  @IsOptional() @IsString() @Length(1, 256) nickname?: string;
+  @IsOptional() @IsString() @Length(1, 256) preferred_username?: string;
+  @IsOptional() @IsUrl(URL_OPTIONS) profile?: string;
+  @IsOptional() @IsUrl(URL_OPTIONS) picture?: string;
+  @IsOptional() @IsUrl(URL_OPTIONS) website?: string;
+  @IsOptional() @IsString() @Length(1, 64) gender?: string;
+  @IsOptional()
+  @Matches(/^\d{4}(-\d{2}-\d{2})?$/, { message: 'birthdate must be YYYY-MM-DD or YYYY' })
+  birthdate?: string;
+  @IsOptional() @IsString() @Length(1, 64) zoneinfo?: string;
+  @IsOptional() @IsString() @Length(1, 35) locale?: string;
+  @IsOptional() @IsInt() @Min(0) updated_at?: number;
+
+  @IsOptional() @IsEmail({}, { message: 'email must be an email address' }) email?: string;
+  @IsOptional() @IsBoolean() email_verified?: boolean;
+
+  @IsArray()
+  @ArrayUnique({ message: 'groups must not repeat a group' })
+  @ArrayMaxSize(5000)
+  @IsString({ each: true })
+  @Length(1, 256, { each: true, message: 'each group must be 1 to 256 characters' })
+  groups: string[] = [];
+}
+
+/** The profile claims a user may carry (OIDC Core §5.4, scope `profile`). */
+export const PROFILE_CLAIMS = [
+  'name',
+  'given_name',
+  'family_name',
+  'middle_name',
+  'nickname',
+  'preferred_username',
+  'profile',
+  'picture',
+  'website',
+  'gender',
+  'birthdate',
+  'zoneinfo',
+  'locale',
+  'updated_at',
+] as const;
+
+/** A validated user with its username. */
+export interface UserEntry {
+  username: string;
+  sub: string;
+  record: UserRecord;
+}
+
+/** Parses a users file's text; YAML (a superset of JSON) for `.yaml`, `.yml` and `.json`. */
+export function parseUsersText(path: string, text: string): unknown {
+  const extension = extname(path).toLowerCase();
+  if (!['.yaml', '.yml', '.json'].includes(extension)) {
+    throw new UsersFileInvalid(path, ['file name must end in .yaml, .yml or .json']);
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new UsersFileInvalid(path, [`cannot be parsed: ${(error as Error).message.split('\n')[0]}`]);
+  }
+}
+
+/** Reads and validates a users file. */
+export async function readUsersFile(path: string): Promise<UserEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsersFileInvalid(path, [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`]);
+  }
+  return validateUsers(parseUsersText(path, text), path);
+}
+
+/**
+ * Validates the content of a users file: `{ users: { <username>: UserRecord } }`. Unknown fields are
+ * problems too, so that a misspelt claim does not vanish silently.
+ */
+export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
+  const problems: string[] = [];
+  const users = (raw as { users?: unknown } | null)?.users;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UsersFileInvalid(source, ['must be a mapping with a `users` key']);
+  }
+  for (const key of Object.keys(raw))
+    if (key !== 'users') problems.push(`${key}: unknown key (expected only \`users\`)`);
+  if (users === undefined || users === null || typeof users !== 'object' || Array.isArray(users)) {
+    throw new UsersFileInvalid(source, [...problems, 'users: must be a mapping of username to user']);
+  }
+
+  const entries: UserEntry[] = [];
+  const subs = new Map<string, string>();
+  for (const [username, value] of Object.entries(users)) {
+    const at = `users.${username}`;
+    if (!USERNAME.test(username)) problems.push(`${at}: username must be ${USERNAME_RULE} characters`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push(`${at}: must be a mapping with passwordHash, claims and groups`);
+      continue;
+    }
+    const record = plainToInstance(UserRecord, value, { exposeDefaultValues: true });
+    const errors = validateSync(record, { whitelist: true, forbidNonWhitelisted: true });
+    problems.push(...errors.flatMap((error) => describe(error, at)));
+    const sub = record.sub ?? username;
+    const owner = subs.get(sub);
+    if (owner !== undefined) problems.push(`${at}.sub: ${sub} is already the sub of ${owner}`);
+    subs.set(sub, username);
+    entries.push({ username, sub, record });
+  }
+  if (problems.length > 0) throw new UsersFileInvalid(source, problems);
+  return entries;
+}
+
+function describe(error: ValidationError, parent: string): string[] {
+  const path = `${parent}.${error.property}`;
+  const own = Object.values(error.constraints ?? {}).map((message) =>
+    message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,
+  );
+  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, path))];
+}
