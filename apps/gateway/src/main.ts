@@ -1,18 +1,18 @@
-import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ConfigInvalid } from '@cloakroom/config';
+import { startGateway } from './bootstrap.js';
 
-@Controller()
-class HealthController {
-  @Get('healthz')
-  health(): { status: string } {
-    return { status: 'ok' };
+try {
+  const gateway = await startGateway(process.env);
+  console.warn(`Cloakroom gateway listening on ${gateway.url}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void gateway.close().then(() => process.exit(0));
+    });
   }
+} catch (error) {
+  if (error instanceof ConfigInvalid) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
 }
-
-@Module({ controllers: [HealthController] })
-class AppModule {}
-
-const app = await NestFactory.create(AppModule);
-app.enableShutdownHooks();
-await app.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1');

@@ -1,0 +1,39 @@
+/** No session for this request: no cookie, or an unknown, expired, altered or ended one. 401. */
+export class Unauthenticated extends Error {
+  override readonly name = 'Unauthenticated';
+  constructor() {
+    super('unauthenticated');
+  }
+}
+
+/** An unsafe request without `X-CSRF: 1` or from an origin not in the allow-list. 403. */
+export class CsrfRejected extends Error {
+  override readonly name = 'CsrfRejected';
+  constructor(readonly reason: 'missing_header' | 'origin_not_allowed') {
+    super(`csrf check failed: ${reason}`);
+  }
+}
+
+/** The login could not be completed (unknown or expired login state, refused code, invalid id token). 400. */
+export class LoginFailed extends Error {
+  override readonly name = 'LoginFailed';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`login failed: ${reason}`, options);
+  }
+}
+
+/** The authorization server could not be reached (discovery, token endpoint). 503. */
+export class IssuerUnavailable extends Error {
+  override readonly name = 'IssuerUnavailable';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`authorization server unavailable: ${reason}`, options);
+  }
+}
+
+/** A back-channel logout token that does not verify. 400. */
+export class LogoutTokenInvalid extends Error {
+  override readonly name = 'LogoutTokenInvalid';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`logout token invalid: ${reason}`, options);
+  }
+}

@@ -1,0 +1,236 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { Setting, isProduction, loadConfig } from '@cloakroom/config';
+import { StoreConfig, storeConfigProblems } from '@cloakroom/sealed-store';
+
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+const DEV_CLIENT_SECRET = 'gateway-dev-secret';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/** Settings of the gateway (BFF). Store settings come from StoreConfig. */
+export class GatewayConfig extends StoreConfig {
+  @Setting('Port the gateway listens on.', 8080)
+  @IsInt()
+  @Min(0)
+  @Max(65_535)
+  PORT: number = 8080;
+
+  @Setting('Address the gateway listens on.', '127.0.0.1')
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @Setting(
+    'Issuer URL of the authorization server (discovery at `/.well-known/openid-configuration`).',
+    'http://localhost:3000',
+  )
+  @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
+  ISSUER_URL = 'http://localhost:3000';
+
+  @Setting('Client id of the gateway at the authorization server.', 'gateway')
+  @IsString()
+  @MinLength(1)
+  GATEWAY_CLIENT_ID = 'gateway';
+
+  @Setting(
+    `Client secret of the gateway (client_secret_basic). The development default is refused in production.`,
+    DEV_CLIENT_SECRET,
+  )
+  @IsString()
+  @MinLength(8)
+  GATEWAY_CLIENT_SECRET = DEV_CLIENT_SECRET;
+
+  @Setting(
+    'URL the browser uses to reach the gateway; the callback is `<this>/auth/callback`.',
+    'http://localhost:8080',
+  )
+  @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
+  GATEWAY_PUBLIC_URL = 'http://localhost:8080';
+
+  @Setting(
+    'Proxied routes, `prefix=upstream` comma-separated; the longest prefix wins and the path is forwarded unchanged.',
+    '/api=http://localhost:4000',
+  )
+  @Matches(/^\/[^\s=,]*=https?:\/\/[^\s,]+(,\/[^\s=,]*=https?:\/\/[^\s,]+)*$/, {
+    message: 'must be `/prefix=http(s)://host[:port][/path]`, comma-separated',
+  })
+  GATEWAY_ROUTES = '/api=http://localhost:4000';
+
+  @Setting(
+    'Resource indicator (RFC 8707) of the internal APIs, sent at login and refresh; `none` sends none.',
+    'http://localhost:4000',
+  )
+  @IsOptional()
+  @IsString()
+  GATEWAY_API_RESOURCE?: string = 'http://localhost:4000';
+
+  @Setting(
+    'Scopes requested at login (space-separated); `offline_access` gives a refresh token.',
+    'openid profile email offline_access',
+  )
+  @Matches(/(^| )openid( |$)/, { message: 'must include openid' })
+  GATEWAY_SCOPES = 'openid profile email offline_access';
+
+  @Setting('Where the authorization server sends the browser after logout. Default: `<GATEWAY_PUBLIC_URL>/`.')
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
+  GATEWAY_POST_LOGOUT_REDIRECT_URL?: string;
+
+  @Setting(
+    'Plain-http development only: drops `Secure` and the `__Host-` prefix from cookies (with a warning). Refused in production.',
+    false,
+  )
+  @Transform(toBoolean)
+  @IsBoolean()
+  GATEWAY_COOKIE_INSECURE_DEV: boolean = false;
+
+  @Setting('A session unused for this many seconds ends.', 1800)
+  @IsInt()
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  GATEWAY_SESSION_IDLE_TIMEOUT_SECONDS: number = 1800;
+
+  @Setting('No session outlives this many seconds after login, whatever its activity or refreshes.', 43_200)
+  @IsInt()
+  @Min(60)
+  @Max(400 * 24 * 3600)
+  GATEWAY_SESSION_ABSOLUTE_LIMIT_SECONDS: number = 43_200;
+
+  @Setting('Refresh the access token when it expires within this many seconds.', 30)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  GATEWAY_REFRESH_SKEW_SECONDS: number = 30;
+
+  @Setting('Lease of the per-session refresh lock in Redis, renewed while a refresh runs.', 5000)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  GATEWAY_REFRESH_LOCK_LEASE_MS: number = 5000;
+
+  @Setting('How long a request waits for a refresh running elsewhere before answering 503.', 10_000)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  GATEWAY_REFRESH_WAIT_MS: number = 10_000;
+
+  @Setting('Lifetime of a pending login (state, nonce, PKCE verifier) and of its cookie.', 600)
+  @IsInt()
+  @Min(30)
+  @Max(3600)
+  GATEWAY_LOGIN_TTL_SECONDS: number = 600;
+
+  @Setting(
+    'Origins allowed to send unsafe requests (CSRF check), comma-separated. Default: the origin of GATEWAY_PUBLIC_URL.',
+  )
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/,]+(,https?:\/\/[^\s/,]+)*$/, {
+    message: 'must be origins (scheme://host[:port]), comma-separated',
+  })
+  GATEWAY_ALLOWED_ORIGINS?: string;
+
+  @Setting(
+    'Forwarded `Authorization` headers above this size are logged as a warning (nginx rejects 8 KiB by default).',
+    8192,
+  )
+  @IsInt()
+  @Min(256)
+  GATEWAY_HEADER_BUDGET_BYTES: number = 8192;
+
+  @Setting('Opened sessions kept in process memory (0 disables the cache).', 10_000)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  GATEWAY_SESSION_CACHE_MAX_ENTRIES: number = 10_000;
+
+  @Setting(
+    'Longest time a cached session is served without reading the store again (invalidations normally arrive within milliseconds).',
+    5000,
+  )
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
+  GATEWAY_SESSION_CACHE_MAX_AGE_MS: number = 5000;
+
+  @Setting('Upstream response headers awaited this long before answering 504.', 30_000)
+  @IsInt()
+  @Min(100)
+  GATEWAY_UPSTREAM_TIMEOUT_MS: number = 30_000;
+
+  @Setting('Connecting to an upstream fails after this long (502).', 5000)
+  @IsInt()
+  @Min(100)
+  GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: number = 5000;
+
+  @Setting(
+    'Requests to the authorization server (discovery, token, revocation) time out after this many seconds.',
+    10,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(120)
+  GATEWAY_ISSUER_TIMEOUT_SECONDS: number = 10;
+
+  /** The cookie settings in force. */
+  get cookieSecure(): boolean {
+    return !this.GATEWAY_COOKIE_INSECURE_DEV;
+  }
+
+  get allowedOrigins(): string[] {
+    return (this.GATEWAY_ALLOWED_ORIGINS ?? new URL(this.GATEWAY_PUBLIC_URL).origin)
+      .split(',')
+      .map((origin) => new URL(origin).origin);
+  }
+
+  get postLogoutRedirectUrl(): string {
+    return this.GATEWAY_POST_LOGOUT_REDIRECT_URL ?? new URL('/', this.GATEWAY_PUBLIC_URL).href;
+  }
+
+  get callbackUrl(): string {
+    return new URL('/auth/callback', this.GATEWAY_PUBLIC_URL).href;
+  }
+
+  /** Routes, longest prefix first. */
+  get routes(): Array<{ prefix: string; upstream: URL }> {
+    return this.GATEWAY_ROUTES.split(',')
+      .map((route) => {
+        const at = route.indexOf('=');
+        return {
+          prefix: route.slice(0, at).replace(/\/+$/, '') || '/',
+          upstream: new URL(route.slice(at + 1)),
+        };
+      })
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+}
+
+/** Reads and validates the gateway settings once; throws ConfigInvalid listing every problem. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const production = isProduction(env);
+  return loadConfig(GatewayConfig, env, (config) => {
+    const problems = storeConfigProblems(config, production);
+    if (production && config.GATEWAY_COOKIE_INSECURE_DEV) {
+      problems.push(
+        'GATEWAY_COOKIE_INSECURE_DEV: refused in production (cookies must be Secure and __Host-)',
+      );
+    }
+    if (production && config.GATEWAY_CLIENT_SECRET === DEV_CLIENT_SECRET) {
+      problems.push('GATEWAY_CLIENT_SECRET: the development default is refused in production');
+    }
+    if (production && !config.GATEWAY_PUBLIC_URL.startsWith('https://')) {
+      problems.push('GATEWAY_PUBLIC_URL: must be https in production (the session cookie is Secure)');
+    }
+    if (config.GATEWAY_SESSION_IDLE_TIMEOUT_SECONDS > config.GATEWAY_SESSION_ABSOLUTE_LIMIT_SECONDS) {
+      problems.push(
+        'GATEWAY_SESSION_IDLE_TIMEOUT_SECONDS: must not exceed GATEWAY_SESSION_ABSOLUTE_LIMIT_SECONDS',
+      );
+    }
+    for (const { prefix } of config.routes) {
+      if (prefix === '/auth' || prefix.startsWith('/auth/') || prefix === '/') {
+        problems.push(`GATEWAY_ROUTES: prefix ${prefix} would hide the gateway's own endpoints`);
+      }
+    }
+    return problems;
+  });
+}

@@ -1,0 +1,252 @@
+import * as oidc from 'openid-client';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { RefreshRejected, RefreshUnavailable, TokenRefresher } from '@cloakroom/bff-session';
+import type { RefreshedTokens } from '@cloakroom/bff-session';
+import type { GatewayConfig } from './gateway.config.js';
+import { IssuerUnavailable, LoginFailed, LogoutTokenInvalid } from './errors.js';
+
+/** What the browser's login needs to carry (sealed in the store) from /auth/login to /auth/callback. */
+export interface PendingLogin {
+  codeVerifier: string;
+  state: string;
+  nonce: string;
+  returnTo: string;
+}
+
+/** Tokens of a completed login. Times are epoch seconds. */
+export interface LoginTokens extends RefreshedTokens {
+  idToken?: string;
+  sid?: string;
+  user: { sub: string; name?: string; email?: string; groupsCount: number };
+}
+
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/**
+ * The relying party, on openid-client: discovery (lazy and retried, so the gateway can start before the
+ * authorization server), authorization code with PKCE, state and nonce, refresh, revocation, end-session
+ * URL, and verification of back-channel logout tokens against the issuer's JWKS.
+ */
+export class OidcClient extends TokenRefresher {
+  private discovered?: Promise<oidc.Configuration>;
+  private jwks?: JWTVerifyGetKey;
+  private readonly resource?: string;
+
+  constructor(private readonly config: GatewayConfig) {
+    super();
+    const resource = config.GATEWAY_API_RESOURCE;
+    this.resource = resource && resource !== 'none' ? resource : undefined;
+  }
+
+  /** Resolves the issuer's metadata once; a failure is forgotten so the next call tries again. */
+  configuration(): Promise<oidc.Configuration> {
+    this.discovered ??= this.discover().catch((error: unknown) => {
+      this.discovered = undefined;
+      throw new IssuerUnavailable('discovery failed', { cause: error });
+    });
+    return this.discovered;
+  }
+
+  async startLogin(returnTo: string): Promise<{ url: string; pending: PendingLogin }> {
+    const configuration = await this.configuration();
+    const pending: PendingLogin = {
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      returnTo,
+    };
+    const parameters: Record<string, string> = {
+      redirect_uri: this.config.callbackUrl,
+      scope: this.config.GATEWAY_SCOPES,
+      code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+      code_challenge_method: 'S256',
+      state: pending.state,
+      nonce: pending.nonce,
+    };
+    if (this.resource) parameters.resource = this.resource;
+    if (this.config.GATEWAY_SCOPES.split(' ').includes('offline_access')) parameters.prompt = 'consent';
+    return { url: oidc.buildAuthorizationUrl(configuration, parameters).href, pending };
+  }
+
+  async finishLogin(callbackUrl: URL, pending: PendingLogin): Promise<LoginTokens> {
+    const configuration = await this.configuration();
+    let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      response = await oidc.authorizationCodeGrant(
+        configuration,
+        callbackUrl,
+        {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        },
+        this.resource ? { resource: this.resource } : undefined,
+      );
+    } catch (error) {
+      if (isUnreachable(error)) throw new IssuerUnavailable('token endpoint failed', { cause: error });
+      throw new LoginFailed(describe(error), { cause: error });
+    }
+    const claims = response.claims();
+    if (!claims) throw new LoginFailed('no id token');
+    const tokens = tokensOf(response);
+    const accessClaims = safeDecode(tokens.accessToken);
+    const groups = Array.isArray(claims.groups) ? claims.groups : accessClaims?.groups;
+    return {
+      ...tokens,
+      sid: typeof claims.sid === 'string' ? claims.sid : undefined,
+      user: {
+        sub: claims.sub,
+        name: typeof claims.name === 'string' ? claims.name : undefined,
+        email: typeof claims.email === 'string' ? claims.email : undefined,
+        groupsCount: Array.isArray(groups) ? groups.length : 0,
+      },
+    };
+  }
+
+  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+    const configuration = await this.configuration().catch((error: unknown) => {
+      throw new RefreshUnavailable('discovery failed', { cause: error });
+    });
+    try {
+      const response = await oidc.refreshTokenGrant(
+        configuration,
+        refreshToken,
+        this.resource ? { resource: this.resource } : undefined,
+      );
+      return tokensOf(response);
+    } catch (error) {
+      if (isUnreachable(error)) throw new RefreshUnavailable('token endpoint failed', { cause: error });
+      throw new RefreshRejected(describe(error), { cause: error });
+    }
+  }
+
+  /** Best effort: the session is gone either way; the refresh token also dies with its grant. */
+  async revoke(refreshToken: string): Promise<boolean> {
+    try {
+      const configuration = await this.configuration();
+      if (!configuration.serverMetadata().revocation_endpoint) return false;
+      await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async endSessionUrl(idTokenHint: string | undefined): Promise<string | undefined> {
+    const configuration = await this.configuration().catch(() => undefined);
+    if (!configuration?.serverMetadata().end_session_endpoint) return undefined;
+    const parameters: Record<string, string> = {
+      post_logout_redirect_uri: this.config.postLogoutRedirectUrl,
+      client_id: this.config.GATEWAY_CLIENT_ID,
+    };
+    if (idTokenHint) parameters.id_token_hint = idTokenHint;
+    return oidc.buildEndSessionUrl(configuration, parameters).href;
+  }
+
+  /** Verifies an OpenID Connect Back-Channel Logout token; returns its sid and sub. */
+  async verifyLogoutToken(token: string): Promise<{ sid?: string; sub?: string; jti: string; exp: number }> {
+    const configuration = await this.configuration();
+    const metadata = configuration.serverMetadata();
+    if (!metadata.jwks_uri) throw new IssuerUnavailable('issuer has no jwks_uri');
+    this.jwks ??= createRemoteJWKSet(new URL(metadata.jwks_uri));
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        issuer: metadata.issuer,
+        audience: this.config.GATEWAY_CLIENT_ID,
+        algorithms: metadata.id_token_signing_alg_values_supported?.filter((alg) => alg !== 'none') ?? [
+          'RS256',
+        ],
+        maxTokenAge: '5 minutes',
+        clockTolerance: 30,
+        requiredClaims: ['iat', 'jti'],
+      }));
+    } catch (error) {
+      throw new LogoutTokenInvalid(error instanceof Error ? error.name : 'verification failed', {
+        cause: error,
+      });
+    }
+    const events = payload.events as Record<string, unknown> | undefined;
+    if (!events || typeof events !== 'object' || typeof events[BACKCHANNEL_EVENT] !== 'object') {
+      throw new LogoutTokenInvalid('events claim missing the back-channel logout event');
+    }
+    if ('nonce' in payload) throw new LogoutTokenInvalid('a logout token must not carry a nonce');
+    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
+    const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
+    if (!sid && !sub) throw new LogoutTokenInvalid('neither sid nor sub');
+    if (typeof payload.jti !== 'string') throw new LogoutTokenInvalid('jti missing');
+    const exp = typeof payload.exp === 'number' ? payload.exp : Number(payload.iat) + 300;
+    return { sid, sub, jti: payload.jti, exp };
+  }
+
+  private async discover(): Promise<oidc.Configuration> {
+    const issuer = new URL(this.config.ISSUER_URL);
+    const timeout = this.config.GATEWAY_ISSUER_TIMEOUT_SECONDS;
+    const configuration = await oidc.discovery(
+      issuer,
+      this.config.GATEWAY_CLIENT_ID,
+      { client_secret: this.config.GATEWAY_CLIENT_SECRET },
+      oidc.ClientSecretBasic(this.config.GATEWAY_CLIENT_SECRET),
+      {
+        timeout,
+        // Plain http only for a local issuer; production refuses an http ISSUER_URL elsewhere.
+        execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+      },
+    );
+    configuration.timeout = timeout;
+    return configuration;
+  }
+}
+
+function tokensOf(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): RefreshedTokens {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresIn = response.expiresIn();
+  const accessClaims = safeDecode(response.access_token);
+  const accessExpiresAt =
+    expiresIn !== undefined
+      ? now + expiresIn
+      : typeof accessClaims?.exp === 'number'
+        ? accessClaims.exp
+        : now + 300;
+  const refreshExpiresIn = (response as Record<string, unknown>).refresh_expires_in;
+  return {
+    accessToken: response.access_token,
+    accessExpiresAt,
+    refreshToken: response.refresh_token,
+    idToken: response.id_token,
+    scope: response.scope,
+    refreshExpiresAt:
+      typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn : undefined,
+  };
+}
+
+function safeDecode(token: string): Record<string, unknown> | undefined {
+  try {
+    return decodeJwt(token);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Transport failures and server errors: the authorization server could not answer, the grant is not judged. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof oidc.ResponseBodyError) return error.status >= 500;
+  if (error instanceof oidc.ClientError) {
+    const code = (error as { code?: string }).code;
+    return [
+      'OAUTH_TIMEOUT',
+      'OAUTH_ABORT',
+      'OAUTH_RESPONSE_IS_NOT_CONFORM',
+      'OAUTH_RESPONSE_IS_NOT_JSON',
+    ].includes(code ?? '');
+  }
+  return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
+}
+
+function describe(error: unknown): string {
+  if (error instanceof oidc.ResponseBodyError) return error.error;
+  if (error instanceof oidc.AuthorizationResponseError) return error.error;
+  return error instanceof Error ? error.message : 'unknown error';
+}
