@@ -1,0 +1,335 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MinLength,
+  ValidateBy,
+  ValidateNested,
+  validateSync,
+} from 'class-validator';
+import type { ValidationError, ValidationOptions } from 'class-validator';
+import type { ClientMetadata } from 'oidc-provider';
+import { parse } from 'yaml';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+/** Rules of a client beyond oidc-provider's metadata. */
+export interface ClientPolicy {
+  /** Consent is implied: the login flow skips the consent page. */
+  firstParty: boolean;
+  /** Resource indicators (RFC 8707) the client may ask tokens for, and whose tokens it may introspect. */
+  resources: string[];
+  /** Scopes the client may ask for. */
+  scopes: string[];
+}
+
+export interface LoadedClients {
+  /** oidc-provider's `clients` configuration (snake_case metadata). */
+  clients: ClientMetadata[];
+  policies: Map<string, ClientPolicy>;
+}
+
+export interface LoadClientsOptions {
+  /** Where `${NAME}` references in client_secret are looked up. Default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** In production a `${NAME:-default}` reference must be set: the file's defaults are for development. */
+  production?: boolean;
+}
+
+/** The clients file does not validate; lists every problem with its path and what is expected. */
+export class ClientsFileInvalid extends Error {
+  override readonly name = 'ClientsFileInvalid';
+  constructor(
+    readonly path: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid clients file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An absolute https URL, or http on a loopback host (development), without fragment or credentials. */
+export function isClientUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || value.includes('#')) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+}
+
+function IsClientUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isClientUrl',
+      validator: {
+        validate: isClientUrl,
+        defaultMessage: (args) =>
+          `${options?.each ? 'each value in ' : ''}${args?.property} must be an absolute https URL (http only for localhost, 127.0.0.1, [::1]) without fragment`,
+      },
+    },
+    options,
+  );
+}
+
+/** An RFC 8707 resource indicator: an absolute http(s) URL without fragment. */
+function IsResourceIndicator(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isResourceIndicator',
+      validator: {
+        validate: (value) => {
+          if (typeof value !== 'string' || value.includes('#')) return false;
+          try {
+            return ['http:', 'https:'].includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: () => 'each resource must be an absolute http(s) URL without fragment (RFC 8707)',
+      },
+    },
+    options,
+  );
+}
+
+/** One client of the clients file, in oidc-provider's spelling plus Cloakroom's policy fields. */
+export class ClientDefinition {
+  @Matches(/^[A-Za-z0-9._~-]{1,128}$/, { message: 'client_id must be 1 to 128 of A-Z a-z 0-9 . _ ~ -' })
+  client_id!: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  client_name?: string;
+
+  /** Absent: a public client (token_endpoint_auth_method none, PKCE required). */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'client_secret must be at least 16 characters' })
+  client_secret?: string;
+
+  @IsOptional()
+  @IsIn([...SECRET_METHODS, 'none'])
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'none';
+
+  @IsArray()
+  @ArrayUnique()
+  @IsClientUrl({ each: true })
+  redirect_uris: string[] = [];
+
+  @IsArray()
+  @ArrayUnique()
+  @IsClientUrl({ each: true })
+  post_logout_redirect_uris: string[] = [];
+
+  @IsOptional()
+  @IsClientUrl()
+  backchannel_logout_uri?: string;
+
+  /** The logout token names the session (`sid`), so the client can end just that one. */
+  @IsBoolean()
+  backchannel_logout_session_required = true;
+
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsIn(GRANT_TYPES, { each: true })
+  grant_types!: GrantType[];
+
+  @IsBoolean()
+  first_party = false;
+
+  @IsArray()
+  @ArrayUnique()
+  @IsResourceIndicator({ each: true })
+  resources: string[] = [];
+
+  @IsArray()
+  @ArrayUnique()
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
+    each: true,
+    message: 'each scope must be a scope token (RFC 6749 §3.3)',
+  })
+  scopes: string[] = [];
+}
+
+class ClientsFile {
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ClientDefinition)
+  clients!: ClientDefinition[];
+}
+
+/** Reads and validates the clients file (YAML or JSON); throws ClientsFileInvalid listing every problem. */
+export function loadClients(path: string, options: LoadClientsOptions = {}): LoadedClients {
+  if (!['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase())) {
+    throw new ClientsFileInvalid(path, ['file name must end in .yaml, .yml or .json']);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
+    throw new ClientsFileInvalid(path, [`cannot be read: ${reason}`]);
+  }
+  return clientsFrom(raw, options, path);
+}
+
+/** Same as {@link loadClients} with the file's content already parsed. */
+export function clientsFrom(
+  raw: unknown,
+  options: LoadClientsOptions = {},
+  source = 'clients',
+): LoadedClients {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ClientsFileInvalid(source, ['must be a mapping with a `clients` list']);
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (key !== 'clients') problems.push(`${key}: unknown key (expected only \`clients\`)`);
+  }
+  const substituted = substituteSecrets(raw as { clients?: unknown }, options, problems);
+  const file = plainToInstance(ClientsFile, substituted, { exposeDefaultValues: true });
+  problems.push(
+    ...validateSync(file, { whitelist: true, forbidNonWhitelisted: true }).flatMap((e) => describe(e, '')),
+  );
+  if (Array.isArray(file.clients)) {
+    const seen = new Set<string>();
+    file.clients.forEach((client, index) => {
+      if (client === null || typeof client !== 'object') return;
+      const at = `clients[${index}]`;
+      if (seen.has(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is listed twice`);
+      seen.add(client.client_id);
+      problems.push(...crossChecks(client).map((problem) => `${at}.${problem}`));
+    });
+  }
+  if (problems.length > 0) throw new ClientsFileInvalid(source, problems);
+
+  const clients = file.clients.map(toMetadata);
+  const policies = new Map(
+    file.clients.map((c) => [
+      c.client_id,
+      { firstParty: c.first_party, resources: c.resources, scopes: c.scopes },
+    ]),
+  );
+  return { clients, policies };
+}
+
+/** Rules between fields, which class-validator does not express. */
+function crossChecks(client: ClientDefinition): string[] {
+  const problems: string[] = [];
+  const grants = new Set(Array.isArray(client.grant_types) ? client.grant_types : []);
+  const method = client.token_endpoint_auth_method;
+  if (client.client_secret === undefined) {
+    if (method !== undefined && method !== 'none') {
+      problems.push('client_secret: required with token_endpoint_auth_method ' + method);
+    }
+    if (grants.has('client_credentials')) {
+      problems.push(
+        'grant_types: client_credentials needs a client_secret (a public client cannot keep one)',
+      );
+    }
+  } else if (method === 'none') {
+    problems.push(
+      'token_endpoint_auth_method: none is for public clients; remove client_secret or the method',
+    );
+  }
+  const redirects = Array.isArray(client.redirect_uris) ? client.redirect_uris : [];
+  if (grants.has('authorization_code') && redirects.length === 0) {
+    problems.push('redirect_uris: at least one is required for authorization_code');
+  }
+  if (!grants.has('authorization_code') && redirects.length > 0) {
+    problems.push('redirect_uris: only used with authorization_code; add the grant or remove them');
+  }
+  if (grants.has('refresh_token') && !grants.has('authorization_code')) {
+    problems.push('grant_types: refresh_token needs authorization_code');
+  }
+  return problems;
+}
+
+function toMetadata(client: ClientDefinition): ClientMetadata {
+  const interactive = client.grant_types.includes('authorization_code');
+  const metadata: ClientMetadata = {
+    client_id: client.client_id,
+    grant_types: client.grant_types,
+    response_types: interactive ? ['code'] : [],
+    redirect_uris: client.redirect_uris,
+    post_logout_redirect_uris: client.post_logout_redirect_uris,
+    token_endpoint_auth_method:
+      client.client_secret === undefined
+        ? 'none'
+        : (client.token_endpoint_auth_method ?? 'client_secret_basic'),
+  };
+  if (client.client_secret !== undefined) metadata.client_secret = client.client_secret;
+  if (client.client_name !== undefined) metadata.client_name = client.client_name;
+  if (client.backchannel_logout_uri !== undefined) {
+    metadata.backchannel_logout_uri = client.backchannel_logout_uri;
+    metadata.backchannel_logout_session_required = client.backchannel_logout_session_required;
+  }
+  return metadata;
+}
+
+const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+
+/**
+ * Replaces `client_secret: ${NAME}` and `${NAME:-default}` with the environment's value, so that real
+ * secrets stay out of the file. Problems name the variable, never a value.
+ */
+function substituteSecrets(
+  raw: { clients?: unknown },
+  options: LoadClientsOptions,
+  problems: string[],
+): unknown {
+  if (!Array.isArray(raw.clients)) return raw;
+  const env = options.env ?? process.env;
+  const clients = raw.clients.map((client: unknown, index) => {
+    if (client === null || typeof client !== 'object' || Array.isArray(client)) return client;
+    const secret = (client as { client_secret?: unknown }).client_secret;
+    if (typeof secret !== 'string' || !secret.includes('${')) return client;
+    const match = REFERENCE.exec(secret.trim());
+    const at = `clients[${index}].client_secret`;
+    if (!match) {
+      problems.push(`${at}: must be a literal secret or exactly \${NAME} / \${NAME:-development default}`);
+      return client;
+    }
+    const [, name, fallback] = match;
+    const value = env[name];
+    if (value !== undefined && value !== '') return { ...client, client_secret: value };
+    if (fallback === undefined) {
+      problems.push(`${at}: environment variable ${name} is not set`);
+    } else if (options.production) {
+      problems.push(`${at}: set ${name} (the file's default is for development only)`);
+    } else {
+      return { ...client, client_secret: fallback };
+    }
+    // A stand-in keeps the client confidential for the other checks; the problems above stop the load.
+    return { ...client, client_secret: 'unresolved-reference' };
+  });
+  return { ...raw, clients };
+}
+
+function describe(error: ValidationError, parent: string): string[] {
+  const key = /^\d+$/.test(error.property) ? `[${error.property}]` : error.property;
+  const path = parent ? (key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`) : key;
+  const own = Object.values(error.constraints ?? {}).map((message) =>
+    message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,
+  );
+  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, path))];
+}
