@@ -1,0 +1,120 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT, createLocalJWKSet, importJWK, jwtVerify } from 'jose';
+import {
+  JwksFileInvalid,
+  SigningKeysMissing,
+  generateJwk,
+  loadJwks,
+  publicJwks,
+  resolveSigningKeys,
+  validateJwks,
+} from './jwks.js';
+import type { PrivateJwk, SigningAlg } from './jwks.js';
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    validateJwks(raw);
+  } catch (error) {
+    if (error instanceof JwksFileInvalid) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe(generateJwk.name, () => {
+  it.each<SigningAlg>(['RS256', 'PS256', 'ES256', 'EdDSA'])(
+    'makes %s keys that sign and verify',
+    async (alg) => {
+      const jwk = await generateJwk(alg);
+      expect(jwk).toMatchObject({ alg, use: 'sig', d: expect.any(String) });
+      expect(jwk.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(validateJwks({ keys: [jwk] }).keys).toHaveLength(1);
+      const token = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg, kid: jwk.kid })
+        .sign(await importJWK(jwk, alg));
+      const { payload } = await jwtVerify(token, createLocalJWKSet(publicJwks({ keys: [jwk] }) as never));
+      expect(payload.sub).toBe('x');
+    },
+  );
+});
+
+describe(validateJwks.name, () => {
+  let rsa: PrivateJwk;
+  let ec: PrivateJwk;
+  beforeAll(async () => {
+    [rsa, ec] = await Promise.all([generateJwk('RS256'), generateJwk('ES256')]);
+  });
+
+  it('lists every problem without key material', async () => {
+    const other = await generateJwk('RS256');
+    const publicOnly = Object.fromEntries(Object.entries(rsa).filter(([k]) => !PRIVATE_MEMBERS.includes(k)));
+    const problems = problemsOf({
+      keys: [
+        { ...rsa, kid: undefined },
+        { ...rsa, kid: 'same' },
+        { ...ec, kid: 'same' },
+        { ...publicOnly, kid: 'public' },
+        { ...rsa, kid: 'hs', alg: 'HS256' },
+        { ...ec, kid: 'curve', alg: 'ES384' },
+        { ...rsa, kid: 'mixed', n: other.n },
+        { ...rsa, kid: 'wrong-kty', alg: 'ES256' },
+        'not a key',
+      ],
+    });
+    expect(problems).toEqual([
+      'keys[0].kid: required',
+      'keys[2].kid: same is used twice',
+      'keys[3]: not a private key (missing d, p, q, dp, dq, qi)',
+      'keys[4].alg: must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA',
+      'keys[5].crv: ES384 needs curve P-384',
+      'keys[6]: the private key does not match its public parts',
+      'keys[7].kty: ES256 needs a EC key',
+      'keys[8]: must be a JWK object',
+    ]);
+    expect(problems.join('\n')).not.toContain(String(rsa.d).slice(0, 12));
+    expect(problemsOf({ keys: [] })).toEqual(['keys: must be a non-empty list of private JWKs']);
+  });
+});
+
+describe(resolveSigningKeys.name, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cloakroom-keys-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates a key in memory in development, and says so', async () => {
+    const keys = await resolveSigningKeys({ production: false });
+    expect(keys.generated).toBe(true);
+    expect(keys.jwks.keys).toHaveLength(1);
+    expect(keys.jwks.keys[0].alg).toBe('RS256');
+    const missing = await resolveSigningKeys({ path: join(dir, 'nope.json'), production: false });
+    expect(missing.generated).toBe(true);
+    expect(missing.warnings).toEqual([`JWKS file ${join(dir, 'nope.json')} does not exist`]);
+  });
+
+  it('refuses to run without a key file in production', async () => {
+    await expect(resolveSigningKeys({ production: true })).rejects.toBeInstanceOf(SigningKeysMissing);
+    await expect(resolveSigningKeys({ path: join(dir, 'nope.json'), production: true })).rejects.toThrow(
+      /nope\.json does not exist/,
+    );
+  });
+
+  it('loads the file, first key first, and warns when others can read it', async () => {
+    const jwks = { keys: [await generateJwk('ES256'), await generateJwk('RS256')] };
+    const path = join(dir, 'jwks.json');
+    writeFileSync(path, JSON.stringify(jwks), { mode: 0o600 });
+    chmodSync(path, 0o600);
+    const keys = await resolveSigningKeys({ path, production: true });
+    expect(keys).toEqual({ jwks, generated: false, warnings: [] });
+    chmodSync(path, 0o644);
+    expect((await resolveSigningKeys({ path, production: true })).warnings[0]).toMatch(/chmod 600/);
+    writeFileSync(path, '{"keys": [');
+    expect(() => loadJwks(path)).toThrow(/cannot be read: not JSON/);
+  });
+});

@@ -1,0 +1,189 @@
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+
+/** Signing algorithms accepted for the provider's keys (all of them supported by oidc-provider). */
+export const SIGNING_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519' };
+const PUBLIC_PARTS: Record<string, string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
+const PRIVATE_PARTS: Record<string, string[]> = {
+  RSA: ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'],
+  EC: ['crv', 'x', 'y', 'd'],
+  OKP: ['crv', 'x', 'd'],
+};
+
+/** A private signing key as JWK, with its `kid` and `alg`. */
+export interface PrivateJwk {
+  kty: string;
+  kid: string;
+  alg: SigningAlg;
+  use?: 'sig';
+  [member: string]: unknown;
+}
+
+/** A private JWKS: the first key signs, the others stay published so tokens they signed still verify. */
+export interface PrivateJwks {
+  keys: PrivateJwk[];
+}
+
+/** The JWKS file does not validate; lists every problem (never key material). */
+export class JwksFileInvalid extends Error {
+  override readonly name = 'JwksFileInvalid';
+  constructor(
+    readonly path: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid JWKS file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** No signing keys in production: keys made up at boot would not survive a restart or be shared. */
+export class SigningKeysMissing extends Error {
+  override readonly name = 'SigningKeysMissing';
+  constructor(reason: string) {
+    super(`${reason}: production needs a JWKS file (JWKS_FILE); create one with \`keys generate\``);
+  }
+}
+
+/** Generates a private signing key; its `kid` is its RFC 7638 thumbprint. */
+export async function generateJwk(alg: SigningAlg = 'RS256'): Promise<PrivateJwk> {
+  if (!SIGNING_ALGS.includes(alg)) throw new TypeError(`unsupported signing algorithm ${alg}`);
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+    ...(alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {}),
+  });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { ...jwk, kid, alg, use: 'sig' } as PrivateJwk;
+}
+
+/** Reads a private JWKS file and checks every key; throws JwksFileInvalid listing every problem. */
+export function loadJwks(path: string): PrivateJwks {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'not JSON';
+    throw new JwksFileInvalid(path, [`cannot be read: ${reason}`]);
+  }
+  return validateJwks(raw, path);
+}
+
+/** Checks a private JWKS: kid (unique), supported alg matching the key, private parts that fit the public ones. */
+export function validateJwks(raw: unknown, source = 'jwks'): PrivateJwks {
+  const keys = (raw as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new JwksFileInvalid(source, ['keys: must be a non-empty list of private JWKs']);
+  }
+  const problems: string[] = [];
+  const kids = new Set<string>();
+  keys.forEach((key: unknown, index) => {
+    const at = `keys[${index}]`;
+    if (key === null || typeof key !== 'object' || Array.isArray(key)) {
+      problems.push(`${at}: must be a JWK object`);
+      return;
+    }
+    const jwk = key as Record<string, unknown>;
+    if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) problems.push(`${at}.kid: required`);
+    else if (kids.has(jwk.kid)) problems.push(`${at}.kid: ${jwk.kid} is used twice`);
+    else kids.add(jwk.kid);
+    problems.push(...keyProblems(jwk).map((problem) => `${at}${problem}`));
+  });
+  if (problems.length > 0) throw new JwksFileInvalid(source, problems);
+  return { keys: keys as PrivateJwk[] };
+}
+
+function keyProblems(jwk: Record<string, unknown>): string[] {
+  const alg = jwk.alg as SigningAlg;
+  if (!SIGNING_ALGS.includes(alg)) return [`.alg: must be one of ${SIGNING_ALGS.join(', ')}`];
+  if (jwk.use !== undefined && jwk.use !== 'sig') return ['.use: must be sig'];
+  const kty = alg.startsWith('ES') ? 'EC' : alg === 'EdDSA' ? 'OKP' : 'RSA';
+  if (jwk.kty !== kty) return [`.kty: ${alg} needs a ${kty} key`];
+  if (CURVES[alg] && jwk.crv !== CURVES[alg]) return [`.crv: ${alg} needs curve ${CURVES[alg]}`];
+  const missing = PRIVATE_PARTS[kty].filter((part) => typeof jwk[part] !== 'string');
+  if (missing.length > 0) return [`: not a private key (missing ${missing.join(', ')})`];
+  if (kty === 'RSA' && Buffer.from(jwk.n as string, 'base64url').length < 256) {
+    return [': RSA keys must have at least 2048 bits'];
+  }
+  try {
+    // What the private key signs must verify with the published public parts: catches mixed-up keys.
+    const privateKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
+    const publicParts = Object.fromEntries(PUBLIC_PARTS[kty].map((part) => [part, jwk[part]]));
+    const publicKey = createPublicKey({ key: { kty, ...publicParts } as never, format: 'jwk' });
+    const probe = Buffer.from('cloakroom key check');
+    const digest = kty === 'OKP' ? null : 'sha256';
+    if (!verify(digest, probe, publicKey, sign(digest, probe, privateKey))) {
+      return [': the private key does not match its public parts'];
+    }
+  } catch {
+    return [': the key material cannot be read'];
+  }
+  return [];
+}
+
+/** The public half of a JWKS, as published at jwks_uri. */
+export function publicJwks(jwks: PrivateJwks): { keys: Record<string, unknown>[] } {
+  return {
+    keys: jwks.keys.map((jwk) => {
+      const derived = createPublicKey(createPrivateKey({ key: jwk as never, format: 'jwk' })).export({
+        format: 'jwk',
+      });
+      return { ...derived, kid: jwk.kid, alg: jwk.alg, use: 'sig' };
+    }),
+  };
+}
+
+export interface SigningKeys {
+  jwks: PrivateJwks;
+  /** True when the keys were made up in memory (development without a file): log a loud warning. */
+  generated: boolean;
+  /** Things an operator should fix, e.g. a key file other users can read. */
+  warnings: string[];
+}
+
+/**
+ * The provider's signing keys: the JWKS file when there is one; in development without one, a key
+ * generated in memory (tokens stop verifying at the next restart); in production, SigningKeysMissing.
+ */
+export async function resolveSigningKeys(options: {
+  path?: string;
+  production: boolean;
+}): Promise<SigningKeys> {
+  const { path, production } = options;
+  const exists = path !== undefined && path !== '' && statOrUndefined(path) !== undefined;
+  if (!exists) {
+    if (production)
+      throw new SigningKeysMissing(path ? `JWKS file ${path} does not exist` : 'JWKS_FILE is not set');
+    const warnings = path ? [`JWKS file ${path} does not exist`] : [];
+    return { jwks: { keys: [await generateJwk('RS256')] }, generated: true, warnings };
+  }
+  const jwks = loadJwks(path);
+  const warnings: string[] = [];
+  const mode = statOrUndefined(path)!.mode & 0o777;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    warnings.push(`JWKS file ${path} is readable by other users (mode 0${mode.toString(8)}): chmod 600 it`);
+  }
+  return { jwks, generated: false, warnings };
+}
+
+function statOrUndefined(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
