@@ -83,7 +83,6 @@ describe('session codec', () => {
     expect(record.accessToken.length).toBeGreaterThan(8192);
     expect(total).toBeGreaterThan(9500);
     const bytes = encodeSession(record, KEYS);
-    console.log(`token set ${total} B -> encoded session ${bytes.length} B`);
     expect(bytes.length).toBeLessThan(3072);
   });
 

@@ -1,0 +1,241 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Envelope } from '@cloakroom/envelope';
+import { MemorySealedStore } from '@cloakroom/sealed-store';
+import { BffSessions, SESSION_NAMESPACE, TokenRefresher } from './bff-sessions.js';
+import type { BffSessionSettings, RefreshedTokens } from './bff-sessions.js';
+import { RefreshRejected, RefreshUnavailable } from './errors.js';
+import { INVALIDATE_ALL, LocalInvalidationBus } from './invalidation.bus.js';
+import { SessionCache } from './session.cache.js';
+import { LocalSessionLock } from './session.lock.js';
+
+class ScriptedRefresher extends TokenRefresher {
+  calls = 0;
+  outcome: 'ok' | 'rejected' | 'unavailable' = 'ok';
+  delayMs = 0;
+  constructor(private readonly now: () => number) {
+    super();
+  }
+  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+    this.calls++;
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.outcome === 'rejected') throw new RefreshRejected('invalid_grant');
+    if (this.outcome === 'unavailable') throw new RefreshUnavailable('down');
+    return {
+      accessToken: `access-${this.calls}`,
+      accessExpiresAt: Math.floor(this.now() / 1000) + 300,
+      refreshToken: `${refreshToken}+`,
+    };
+  }
+}
+
+/** A bus whose liveness the test controls, as a Redis subscriber that lost its connection would be. */
+class SwitchableBus extends LocalInvalidationBus {
+  up = true;
+  published: string[] = [];
+  override get live(): boolean {
+    return this.up;
+  }
+  override async publish(message: string): Promise<void> {
+    this.published.push(message);
+    this.emit(message);
+  }
+  deliver(message: string): void {
+    this.emit(message);
+  }
+}
+
+const SETTINGS: BffSessionSettings = {
+  idleTimeoutSeconds: 600,
+  absoluteLimitSeconds: 3600,
+  refreshSkewSeconds: 10,
+  lockWaitMs: 500,
+  lockPollMs: 5,
+  cacheMaxEntries: 100,
+  cacheMaxAgeMs: 60_000,
+};
+
+describe(BffSessions.name, () => {
+  let clock: number;
+  let store: MemorySealedStore;
+  let bus: SwitchableBus;
+  let refresher: ScriptedRefresher;
+  let sessions: BffSessions;
+  const now = () => clock;
+
+  beforeEach(() => {
+    clock = Date.now();
+    store = new MemorySealedStore(new Envelope(), { now });
+    bus = new SwitchableBus();
+    refresher = new ScriptedRefresher(now);
+    sessions = new BffSessions({
+      store,
+      envelope: new Envelope(),
+      lock: new LocalSessionLock(),
+      bus,
+      refresher,
+      settings: SETTINGS,
+      now,
+    });
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const create = (overrides: Record<string, unknown> = {}) =>
+    sessions.create({
+      accessToken: 'access-0',
+      accessExpiresAt: Math.floor(clock / 1000) + 300,
+      refreshToken: 'refresh-0',
+      sid: 'sid-1',
+      user: { sub: 'alice', groupsCount: 2 },
+      ...overrides,
+    });
+
+  it('creates a session under a fresh 43-character DEK and authorizes it', async () => {
+    const dek = await create();
+    expect(BffSessions.isTicket(dek)).toBe(true);
+    expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
+    expect(await sessions.authorize('A'.repeat(43))).toBeUndefined();
+    expect(await store.ttl(SESSION_NAMESPACE, dek)).toBe(600);
+  });
+
+  it('serves from the cache while the bus is live, and reads the store once it is not', async () => {
+    const dek = await create();
+    await sessions.authorize(dek);
+    expect(sessions.cache.size).toBe(1);
+    // Deleted behind the cache's back (as another instance would): the cache still answers...
+    await store.destroy(SESSION_NAMESPACE, dek);
+    expect(await sessions.authorize(dek)).toBeDefined();
+    // ...until its invalidation arrives, or while invalidations cannot arrive.
+    bus.up = false;
+    expect(await sessions.authorize(dek)).toBeUndefined();
+    bus.up = true;
+    expect(await sessions.authorize(dek)).toBeDefined();
+    bus.deliver(INVALIDATE_ALL);
+    expect(await sessions.authorize(dek)).toBeUndefined();
+  });
+
+  it('refreshes once for concurrent requests, keeps the DEK, and publishes an invalidation', async () => {
+    const dek = await create({ accessExpiresAt: Math.floor(clock / 1000) + 5 });
+    refresher.delayMs = 20;
+    const results = await Promise.all(Array.from({ length: 20 }, () => sessions.authorize(dek)));
+    expect(refresher.calls).toBe(1);
+    expect(new Set(results.map((r) => r?.authorization))).toEqual(new Set(['Bearer access-1']));
+    expect((await sessions.readFull(dek))?.refreshToken).toBe('refresh-0+');
+    expect(bus.published.some((m) => m.startsWith('s:'))).toBe(true);
+  });
+
+  it('waits for a refresh held by another instance instead of redeeming the token again', async () => {
+    const dek = await create({ accessExpiresAt: Math.floor(clock / 1000) + 5 });
+    const lock = new LocalSessionLock();
+    const other = new BffSessions({
+      store,
+      envelope: new Envelope(),
+      lock,
+      bus: new SwitchableBus(),
+      refresher,
+      settings: SETTINGS,
+      now,
+    });
+    // Hold the lock as "another instance" would while it refreshes, then write its result.
+    const slot = new Envelope().slotOf(SESSION_NAMESPACE, dek);
+    const held = (await lock.tryAcquire(slot))!;
+    const waiting = other.authorize(dek);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(refresher.calls).toBe(0);
+    expect(await sessions.authorize(dek)).toBeDefined(); // this instance refreshes (its own lock)
+    await held.release();
+    expect((await waiting)?.authorization).toBe('Bearer access-1');
+    expect(refresher.calls).toBe(1);
+  });
+
+  it('destroys the session when the refresh is rejected', async () => {
+    const dek = await create({ accessExpiresAt: Math.floor(clock / 1000) + 5 });
+    refresher.outcome = 'rejected';
+    expect(await sessions.authorize(dek)).toBeUndefined();
+    expect(await store.get(SESSION_NAMESPACE, dek)).toBeUndefined();
+  });
+
+  it('keeps a still-valid token when the authorization server is unreachable, and fails once it expired', async () => {
+    const dek = await create({ accessExpiresAt: Math.floor(clock / 1000) + 5 });
+    refresher.outcome = 'unavailable';
+    expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
+    clock += 10_000;
+    await expect(sessions.authorize(dek)).rejects.toBeInstanceOf(RefreshUnavailable);
+    expect(await store.get(SESSION_NAMESPACE, dek)).toBeDefined();
+  });
+
+  it('never outlives the absolute limit, and slides the idle timeout with use', async () => {
+    const dek = await create();
+    clock += 500_000; // within the 600 s idle timeout
+    await sessions.authorize(dek);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await store.ttl(SESSION_NAMESPACE, dek)).toBe(600);
+    clock += 3_200_000; // past the absolute limit
+    bus.deliver(INVALIDATE_ALL);
+    expect(await sessions.authorize(dek)).toBeUndefined();
+  });
+
+  it('ends every session of a sid or a sub, and undoes a refresh that raced with it', async () => {
+    const first = await create();
+    const second = await create();
+    const other = await create({ sid: 'sid-2', user: { sub: 'bob', groupsCount: 0 } });
+    await Promise.all([first, second, other].map((dek) => sessions.authorize(dek)));
+    expect(await sessions.endAll('sid', 'sid-1')).toBe(2);
+    expect(await sessions.authorize(first)).toBeUndefined();
+    expect(await sessions.authorize(second)).toBeUndefined();
+    expect(await sessions.authorize(other)).toBeDefined();
+
+    // A refresh that read the session before the back-channel logout and writes after it.
+    const racing = await create({ sid: 'sid-3', accessExpiresAt: Math.floor(clock / 1000) + 5 });
+    refresher.delayMs = 50;
+    const refreshing = sessions.authorize(racing);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    clock += 1;
+    await sessions.endAll('sub', 'alice');
+    expect(await refreshing).toBeUndefined();
+    expect(await store.get(SESSION_NAMESPACE, racing)).toBeUndefined();
+  });
+
+  it('returns what a destroyed session held, once', async () => {
+    const dek = await create();
+    expect((await sessions.destroy(dek))?.refreshToken).toBe('refresh-0');
+    expect(await sessions.destroy(dek)).toBeUndefined();
+    expect(bus.published.at(-1)).toMatch(/^s:/);
+  });
+});
+
+describe(SessionCache.name, () => {
+  const hot = (n: number) => ({
+    authorization: `Bearer ${n}`,
+    accessExpiresAt: 0,
+    absoluteExpiresAt: 0,
+    createdAtMs: 0,
+    sidKey: `sid-${n % 2}`,
+    subKey: 'sub',
+  });
+
+  it('is bounded in entries (least recently used first) and in age', () => {
+    let clock = 0;
+    const cache = new SessionCache({ maxEntries: 3, maxAgeMs: 100, now: () => clock });
+    for (let i = 0; i < 3; i++) cache.set(`s${i}`, hot(i));
+    cache.get('s0');
+    cache.set('s3', hot(3));
+    expect(cache.get('s1')).toBeUndefined();
+    expect(cache.get('s0')).toBeDefined();
+    expect(cache.size).toBe(3);
+    clock = 101;
+    expect(cache.get('s0')).toBeUndefined();
+  });
+
+  it('drops entries by sid key, and stores nothing when disabled', () => {
+    const cache = new SessionCache({ maxEntries: 10, maxAgeMs: 1000 });
+    for (let i = 0; i < 4; i++) cache.set(`s${i}`, hot(i));
+    expect(cache.deleteWhere('sidKey', 'sid-0')).toBe(2);
+    expect(cache.size).toBe(2);
+    const disabled = new SessionCache({ maxEntries: 0, maxAgeMs: 1000 });
+    disabled.set('s', hot(1));
+    expect(disabled.get('s')).toBeUndefined();
+  });
+});
