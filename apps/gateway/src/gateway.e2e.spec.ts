@@ -21,6 +21,7 @@ import {
 } from './testing/fixture-provider.js';
 import type { FixtureProvider } from './testing/fixture-provider.js';
 import { startFixtureUpstream } from './testing/fixture-upstream.js';
+import { startTcpProxy } from './testing/tcp-proxy.js';
 
 /** A request exactly as given (fetch would set Sec-Fetch-Mode itself). */
 function rawGet(
@@ -370,6 +371,33 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const html = await page.text();
     expect(html).toContain('/api/whoami');
     expect(html).toContain('/auth/logout');
+  });
+
+  it('answers 503 while Redis is away and serves again once it is back, without a restart', async () => {
+    const relay = await startTcpProxy('127.0.0.1', Number(new URL(testRedisUrl()).port || 6379));
+    const c = await startGateway({ ...baseEnv, PORT: '0', REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+    try {
+      const jar = await login();
+      expect((await api(jar, c)).status).toBe(200);
+      expect((await api(jar, c)).status).toBe(200); // now cached
+      await relay.cut();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The cache is not trusted while invalidations cannot arrive: the store is asked, and is away.
+      const during = await api(jar, c);
+      expect(during.status).toBe(503);
+      expect(await during.json()).toEqual({ error: 'session_store_unavailable' });
+      await relay.restore();
+      const deadline = Date.now() + 5000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        status = (await api(jar, c)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await c.close();
+      await relay.close();
+    }
   });
 
   it('answers 503 when the session store is unreachable, never 500', async () => {
