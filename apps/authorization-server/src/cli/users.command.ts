@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Document, isMap, parseDocument } from 'yaml';
+import { UsersFileInvalid } from '../accounts/accounts.errors.js';
+import { hashPassword } from '../accounts/password.hasher.js';
+import { USERNAME, validateUsers } from '../accounts/users.file.js';
+import { writeFileAtomically } from './atomic-file.js';
+import { CommandFailed, UsageError } from './cli.io.js';
+import type { CliIo } from './cli.io.js';
+
+const DEFAULT_USERS_FILE = 'config/demo/users.yaml';
+const MIN_PASSWORD_LENGTH = 8;
+
+/** Claims settable from the command line: option name → field of the users file. */
+const CLAIM_OPTIONS = {
+  name: 'name',
+  'given-name': 'given_name',
+  'family-name': 'family_name',
+  'preferred-username': 'preferred_username',
+  email: 'email',
+  locale: 'locale',
+  sub: 'sub',
+} as const;
+
+export async function usersCommand(args: string[], io: CliIo): Promise<void> {
+  const [action, ...rest] = args;
+  if (action === 'set') return setUser(rest, io);
+  if (action === 'remove') return removeUser(rest, io);
+  if (action === 'list') return listUsers(rest, io);
+  throw new UsageError(`unknown users command ${action ?? '(none)'}: use set, remove or list`);
+}
+
+/** `hash-password`: prints the argon2id PHC string of the password read from stdin (or --password). */
+export async function hashPasswordCommand(args: string[], io: CliIo): Promise<void> {
+  const { values } = parse(args, { password: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, 0);
+  const password = await readPassword(
+    { ...values, 'password-stdin': values.password === undefined },
+    io,
+    true,
+  );
+  io.stdout(`${await hashPassword(password!)}\n`);
+}
+
+async function setUser(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(
+    args,
+    {
+      ...Object.fromEntries(
+        Object.keys(CLAIM_OPTIONS).map((option) => [option, { type: 'string' as const }]),
+      ),
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'email-verified': { type: 'string' },
+      groups: { type: 'string' },
+      disabled: { type: 'boolean' },
+      enabled: { type: 'boolean' },
+      file: { type: 'string' },
+    },
+    1,
+  );
+  const username = usernameOf(positionals[0]);
+  const path = fileOf(values.file, io);
+  const users = await UsersDocument.read(path);
+  const exists = users.has(username);
+  const password = await readPassword(values, io, !exists);
+
+  if (password !== undefined) users.set(username, 'passwordHash', await hashPassword(password));
+  for (const [option, field] of Object.entries(CLAIM_OPTIONS)) {
+    const value = values[option];
+    if (typeof value === 'string') users.set(username, field, value === '' ? undefined : value);
+  }
+  if (typeof values['email-verified'] === 'string') {
+    const verified = values['email-verified'];
+    if (verified !== 'true' && verified !== 'false')
+      throw new UsageError('--email-verified takes true or false');
+    users.set(username, 'email_verified', verified === 'true');
+  }
+  if (typeof values.groups === 'string') {
+    const groups = values.groups
+      .split(',')
+      .map((group) => group.trim())
+      .filter(Boolean);
+    users.set(username, 'groups', [...new Set(groups)]);
+  } else if (!exists) {
+    users.set(username, 'groups', []);
+  }
+  if (values.disabled && values.enabled) throw new UsageError('--disabled and --enabled exclude each other');
+  if (values.disabled) users.set(username, 'disabled', true);
+  if (values.enabled) users.set(username, 'disabled', undefined);
+
+  await users.write();
+  io.stdout(`${exists ? 'updated' : 'added'} user ${username} in ${path}\n`);
+}
+
+async function removeUser(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, { file: { type: 'string' } }, 1);
+  const username = usernameOf(positionals[0]);
+  const path = fileOf(values.file, io);
+  const users = await UsersDocument.read(path);
+  if (!users.has(username)) throw new CommandFailed(`no user ${username} in ${path}`);
+  users.remove(username);
+  await users.write();
+  io.stdout(`removed user ${username} from ${path}\n`);
+}
+
+async function listUsers(args: string[], io: CliIo): Promise<void> {
+  const { values } = parse(args, { file: { type: 'string' } }, 0);
+  const path = fileOf(values.file, io);
+  for (const user of validateUsers((await UsersDocument.read(path)).toJS(), path)) {
+    const flags = user.record.disabled ? ' (disabled)' : '';
+    io.stdout(`${user.username}\tsub=${user.sub}\tgroups=${user.record.groups.length}${flags}\n`);
+  }
+}
+
+/** A users file being edited: YAML edits keep the other users, comments and layout. */
+class UsersDocument {
+  private constructor(
+    private readonly path: string,
+    private readonly document: Document,
+  ) {}
+
+  static async read(path: string): Promise<UsersDocument> {
+    if (!['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase())) {
+      throw new CommandFailed(`${path}: the users file name must end in .yaml, .yml or .json`);
+    }
+    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw new CommandFailed(`${path}: cannot be read (${error.code ?? 'error'})`);
+    });
+    if (text === undefined) return new UsersDocument(path, new Document({ users: {} }));
+    const document = parseDocument(text);
+    if (document.errors.length > 0) {
+      throw new CommandFailed(`${path}: cannot be parsed: ${document.errors[0].message.split('\n')[0]}`);
+    }
+    if (!isMap(document.contents)) throw new CommandFailed(`${path}: must be a mapping with a \`users\` key`);
+    if (!document.has('users')) document.set('users', document.createNode({}));
+    return new UsersDocument(path, document);
+  }
+
+  has(username: string): boolean {
+    return this.document.hasIn(['users', username]);
+  }
+
+  set(username: string, field: string, value: unknown): void {
+    if (value === undefined) this.document.deleteIn(['users', username, field]);
+    else this.document.setIn(['users', username, field], this.document.createNode(value));
+  }
+
+  remove(username: string): void {
+    this.document.deleteIn(['users', username]);
+  }
+
+  toJS(): unknown {
+    return this.document.toJS();
+  }
+
+  /** Validates the whole file as the server would, then replaces it atomically. */
+  async write(): Promise<void> {
+    try {
+      validateUsers(this.toJS(), this.path);
+    } catch (error) {
+      if (error instanceof UsersFileInvalid) throw new CommandFailed(error.message);
+      throw error;
+    }
+    const json = extname(this.path).toLowerCase() === '.json';
+    const text = json
+      ? `${JSON.stringify(this.toJS(), null, 2)}\n`
+      : this.document.toString({ lineWidth: 0 });
+    await writeFileAtomically(this.path, text);
+  }
+}
+
+function usernameOf(raw: string | undefined): string {
+  const username = (raw ?? '').normalize('NFKC').trim().toLowerCase();
+  if (!USERNAME.test(username)) {
+    throw new UsageError('give a username: lowercase letters, digits and . _ @ + -, at most 128 characters');
+  }
+  return username;
+}
+
+function fileOf(option: unknown, io: CliIo): string {
+  return typeof option === 'string' && option !== '' ? option : (io.env.USERS_FILE ?? DEFAULT_USERS_FILE);
+}
+
+async function readPassword(
+  values: Record<string, unknown>,
+  io: CliIo,
+  required: boolean,
+): Promise<string | undefined> {
+  const fromOption = values.password;
+  if (typeof fromOption === 'string' && values['password-stdin']) {
+    throw new UsageError('--password and --password-stdin exclude each other');
+  }
+  let password: string | undefined;
+  if (typeof fromOption === 'string') {
+    io.stderr('warning: --password leaves the password in the shell history; prefer --password-stdin\n');
+    password = fromOption;
+  } else if (values['password-stdin']) {
+    password = (await io.readStdin()).replace(/\r?\n$/, '');
+  } else if (required) {
+    throw new UsageError('a new user needs a password: --password-stdin (or --password)');
+  }
+  if (password === undefined) return undefined;
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new CommandFailed(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.length > 1024) throw new CommandFailed('the password must have at most 1024 characters');
+  return password;
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+/** Strict parsing: an unknown option or a missing value is a usage error, not a guess. */
+export function parse(args: string[], options: OptionSpec, positionalCount: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.positionals.length !== positionalCount) {
+    throw new UsageError(`expected ${positionalCount} argument(s), got ${parsed.positionals.length}`);
+  }
+  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+}
