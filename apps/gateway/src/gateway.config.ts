@@ -67,10 +67,10 @@ export class GatewayConfig extends StoreConfig {
 
   @Setting(
     'Scopes requested at login (space-separated); `offline_access` gives a refresh token.',
-    'openid profile email offline_access',
+    'openid profile email groups offline_access orders:read orders:write',
   )
   @Matches(/(^| )openid( |$)/, { message: 'must include openid' })
-  GATEWAY_SCOPES = 'openid profile email offline_access';
+  GATEWAY_SCOPES = 'openid profile email groups offline_access orders:read orders:write';
 
   @Setting('Where the authorization server sends the browser after logout. Default: `<GATEWAY_PUBLIC_URL>/`.')
   @IsOptional()
