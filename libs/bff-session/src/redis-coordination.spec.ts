@@ -57,7 +57,9 @@ describe('Redis coordination: lock, expiry, invalidation bus', () => {
 
   it('delivers invalidations to every subscribed instance and is live only while subscribed', async () => {
     const channel = `${prefix}invalidate`;
-    const buses = [0, 1].map(() => new RedisInvalidationBus(store.client, store.client.duplicate(), channel));
+    const buses = [0, 1].map(
+      () => new RedisInvalidationBus(store.client, (store.client as Redis).duplicate(), channel),
+    );
     const received: string[][] = [[], []];
     buses.forEach((bus, i) => bus.onMessage((m) => received[i].push(m)));
     expect(buses[0].live).toBe(false);
