@@ -135,6 +135,9 @@ class UsersDocument {
     }
     if (!isMap(document.contents)) throw new CommandFailed(`${path}: must be a mapping with a \`users\` key`);
     if (!document.has('users')) document.set('users', document.createNode({}));
+    // `users: {}` would otherwise turn every user added to it into one long flow-style line.
+    const users = document.get('users', true);
+    if (isMap(users) && users.items.length === 0) users.flow = false;
     return new UsersDocument(path, document);
   }
 
