@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { freePort } from '../../../test/support/ports.js';
 import {
@@ -274,6 +275,7 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const reads = await storeReads(b);
     expect((await api(jar, b)).status).toBe(200);
     expect(await storeReads(b)).toBe(reads);
+    const revocations = op.revocations();
     const response = await jar.fetch(`${a.url}/auth/logout`, {
       method: 'POST',
       headers: { 'x-csrf': '1', origin: publicUrl },
@@ -283,6 +285,7 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const body = (await response.json()) as { endSessionUrl: string };
     expect(body.endSessionUrl).toContain(`${op.issuer}/session/end`);
     expect(body.endSessionUrl).toContain('id_token_hint=');
+    expect(op.revocations() - revocations).toBe(1);
     expect(jar.get(a.url, COOKIE)).toBeUndefined();
     let refusedAfter = Infinity;
     for (;;) {
@@ -397,6 +400,25 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     } finally {
       await c.close();
       await relay.close();
+    }
+  });
+
+  it('measures forwarded Authorization headers and warns once when one exceeds the budget', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const d = await startGateway({ ...baseEnv, PORT: '0', GATEWAY_HEADER_BUDGET_BYTES: '256' });
+    try {
+      const jar = await login();
+      for (let i = 0; i < 3; i++) expect((await api(jar, d)).status).toBe(200);
+      const budgetWarnings = warn.mock.calls.filter((call) =>
+        String(call[0]).includes('over the 256-byte budget'),
+      );
+      expect(budgetWarnings).toHaveLength(1);
+      expect(String(budgetWarnings[0][0])).not.toContain('eyJ');
+      const metrics = await (await fetch(`${d.url}/metrics`)).text();
+      expect(metrics).toMatch(/gateway_forwarded_authorization_header_bytes_count 3\b/);
+    } finally {
+      warn.mockRestore();
+      await d.close();
     }
   });
 

@@ -22,6 +22,8 @@ export interface FixtureProvider {
   issuer: string;
   /** Refresh token grants the token endpoint received (successful or not). */
   refreshCalls(): number;
+  /** Token revocation requests received. */
+  revocations(): number;
   /** sid of the most recent login. */
   lastSid(): string | undefined;
   /** Makes the provider send a back-channel logout for a session, as ending it at the provider would. */
@@ -46,6 +48,7 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const groups = Array.from({ length: options.groups ?? 3 }, (_, i) => `group-${i}-${(i * 7919) % 10007}`);
   let refreshCalls = 0;
+  let revocations = 0;
   let lastSid: string | undefined;
 
   const provider = new Provider(issuer, {
@@ -109,6 +112,7 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
     lastSid = code.sid;
   });
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    if (ctx.path === '/token/revocation' && ctx.method === 'POST') revocations++;
     if (ctx.path === '/token' && ctx.method === 'POST') {
       await next();
       if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshCalls++;
@@ -154,6 +158,7 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
   return {
     issuer,
     refreshCalls: () => refreshCalls,
+    revocations: () => revocations,
     lastSid: () => lastSid,
     async backchannelLogout(sub, sid) {
       const client = await provider.Client.find('gateway');
