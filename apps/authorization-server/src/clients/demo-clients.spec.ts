@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { ClientsFileInvalid, loadClients } from './clients.file.js';
+import Provider from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
+import { generateJwk } from '../keys/jwks.js';
+import { ClientsFileInvalid, clientsFrom, loadClients } from './clients.file.js';
 
 const DEMO = fileURLToPath(new URL('../../../../config/demo/clients.yaml', import.meta.url));
 
@@ -43,5 +46,49 @@ describe('config/demo/clients.yaml', () => {
       env.DEMO_API_CLIENT_SECRET,
     ]);
     expect(() => loadClients(DEMO, { env: {}, production: true })).toThrow(ClientsFileInvalid);
+  });
+
+  it('is accepted by oidc-provider, as is a public client', async () => {
+    const { clients } = loadClients(DEMO, { env: {} });
+    const spa = clientsFrom({
+      clients: [
+        {
+          client_id: 'spa',
+          redirect_uris: ['http://localhost:5173/cb'],
+          grant_types: ['authorization_code'],
+        },
+      ],
+    }).clients;
+    // Static clients never reach the adapter; this one only keeps the provider from warning about its default.
+    class NoStorage implements Adapter {
+      async upsert() {}
+      async find() {
+        return undefined;
+      }
+      async findByUserCode() {
+        return undefined;
+      }
+      async findByUid() {
+        return undefined;
+      }
+      async consume() {}
+      async destroy() {}
+      async revokeByGrantId() {}
+    }
+    const provider = new Provider('http://localhost:3000', {
+      clients: [...clients, ...spa],
+      adapter: NoStorage,
+      jwks: { keys: [(await generateJwk('RS256')) as never] },
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        backchannelLogout: { enabled: true },
+        rpInitiatedLogout: { enabled: true },
+      },
+    });
+    for (const id of ['gateway', 'demo-api', 'spa']) {
+      expect((await provider.Client.find(id))?.clientId).toBe(id);
+    }
+    expect((await provider.Client.find('spa'))?.clientAuthMethod).toBe('none');
   });
 });
