@@ -50,8 +50,11 @@ export function loadConfig<T extends object>(
   env: Record<string, string | undefined> = process.env,
   extraChecks: (config: T) => string[] = () => [],
 ): T {
-  const plain: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') plain[key] = value;
+  const defaults = new schema() as Record<string, unknown>;
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') plain[key] = coerce(value, defaults[key]);
+  }
   const config = plainToInstance(schema, plain, {
     enableImplicitConversion: true,
     exposeDefaultValues: true,
@@ -61,6 +64,20 @@ export function loadConfig<T extends object>(
   if (problems.length === 0) problems.push(...extraChecks(config));
   if (problems.length > 0) throw new ConfigInvalid(problems);
   return config;
+}
+
+/**
+ * Environment variables are strings: a setting whose default is a number or a boolean gets its value
+ * converted here (a value that does not convert stays a string, and validation names it).
+ */
+function coerce(value: string, defaultValue: unknown): unknown {
+  if (typeof defaultValue === 'number' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  if (typeof defaultValue === 'boolean') {
+    const lower = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  }
+  return value;
 }
 
 function describe(error: ValidationError): string[] {
