@@ -37,7 +37,7 @@ export async function startGateway(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StartedGateway> {
   const config = loadGatewayConfig(env);
-  const logLevels = LOG_LEVELS[env.LOG_LEVEL ?? 'warn'] ?? LOG_LEVELS.warn;
+  const logLevels = LOG_LEVELS[config.LOG_LEVEL];
   Logger.overrideLogger(logLevels);
   const logger = new Logger('Gateway');
   if (config.GATEWAY_COOKIE_INSECURE_DEV) {

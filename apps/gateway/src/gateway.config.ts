@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Setting, isProduction, loadConfig } from '@cloakroom/config';
 import { StoreConfig, storeConfigProblems } from '@cloakroom/sealed-store';
 
@@ -27,6 +27,13 @@ export class GatewayConfig extends StoreConfig {
   )
   @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
   ISSUER_URL = 'http://localhost:3000';
+
+  @Setting(
+    'Where the gateway itself reaches the authorization server when that differs from ISSUER_URL (containers: `http://authorization-server:3000`). Browsers are still sent to ISSUER_URL.',
+  )
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http(s) URL' })
+  ISSUER_INTERNAL_URL?: string;
 
   @Setting('Client id of the gateway at the authorization server.', 'gateway')
   @IsString()
@@ -171,6 +178,10 @@ export class GatewayConfig extends StoreConfig {
   @Min(1)
   @Max(120)
   GATEWAY_ISSUER_TIMEOUT_SECONDS: number = 10;
+
+  @Setting('Log level: silent, error, warn, info or debug.', 'warn')
+  @IsIn(['silent', 'error', 'warn', 'info', 'debug'])
+  LOG_LEVEL: 'silent' | 'error' | 'warn' | 'info' | 'debug' = 'warn';
 
   /** The cookie settings in force. */
   get cookieSecure(): boolean {

@@ -66,7 +66,7 @@ export class OidcClient extends TokenRefresher {
     };
     if (this.resource) parameters.resource = this.resource;
     if (this.config.GATEWAY_SCOPES.split(' ').includes('offline_access')) parameters.prompt = 'consent';
-    return { url: oidc.buildAuthorizationUrl(configuration, parameters).href, pending };
+    return { url: this.external(oidc.buildAuthorizationUrl(configuration, parameters)).href, pending };
   }
 
   async finishLogin(callbackUrl: URL, pending: PendingLogin): Promise<LoginTokens> {
@@ -142,7 +142,7 @@ export class OidcClient extends TokenRefresher {
       client_id: this.config.GATEWAY_CLIENT_ID,
     };
     if (idTokenHint) parameters.id_token_hint = idTokenHint;
-    return oidc.buildEndSessionUrl(configuration, parameters).href;
+    return this.external(oidc.buildEndSessionUrl(configuration, parameters)).href;
   }
 
   /** Verifies an OpenID Connect Back-Channel Logout token; returns its sid and sub. */
@@ -150,7 +150,7 @@ export class OidcClient extends TokenRefresher {
     const configuration = await this.configuration();
     const metadata = configuration.serverMetadata();
     if (!metadata.jwks_uri) throw new IssuerUnavailable('issuer has no jwks_uri');
-    this.jwks ??= createRemoteJWKSet(new URL(metadata.jwks_uri));
+    this.jwks ??= createRemoteJWKSet(this.internal(new URL(metadata.jwks_uri)));
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -191,12 +191,39 @@ export class OidcClient extends TokenRefresher {
       oidc.ClientSecretBasic(this.config.GATEWAY_CLIENT_SECRET),
       {
         timeout,
-        // Plain http only for a local issuer; production refuses an http ISSUER_URL elsewhere.
         execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+        [oidc.customFetch]: this.fetchInternal,
       },
     );
     configuration.timeout = timeout;
+    configuration[oidc.customFetch] = this.fetchInternal;
     return configuration;
+  }
+
+  /** Server-to-server requests go to ISSUER_INTERNAL_URL when set; the issuer identifier stays ISSUER_URL. */
+  private readonly fetchInternal = (url: string, options: RequestInit): Promise<Response> =>
+    fetch(this.internal(new URL(url)), options);
+
+  /**
+   * Browser-facing URLs at the issuer's public address. A provider that derives its endpoints from the
+   * request (oidc-provider does) advertises the internal address to a gateway that discovered it there.
+   */
+  private external(url: URL): URL {
+    const internal = this.config.ISSUER_INTERNAL_URL;
+    if (!internal || url.origin !== new URL(internal).origin) return url;
+    const target = new URL(this.config.ISSUER_URL);
+    url.protocol = target.protocol;
+    url.host = target.host;
+    return url;
+  }
+
+  private internal(url: URL): URL {
+    const internal = this.config.ISSUER_INTERNAL_URL;
+    if (!internal || url.origin !== new URL(this.config.ISSUER_URL).origin) return url;
+    const target = new URL(internal);
+    url.protocol = target.protocol;
+    url.host = target.host;
+    return url;
   }
 }
 

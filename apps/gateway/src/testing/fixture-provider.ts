@@ -16,10 +16,14 @@ export interface FixtureProviderOptions {
   accessTokenTtlSeconds: number;
   /** Groups of the logged-in account, to make tokens as big as a power user's. */
   groups?: number;
+  /** Issuer identifier when it is not the address the provider listens on (a provider behind a proxy). */
+  issuer?: string;
 }
 
 export interface FixtureProvider {
   issuer: string;
+  /** Where it listens (the issuer unless one was given). */
+  listenUrl: string;
   /** Refresh token grants the token endpoint received (successful or not). */
   refreshCalls(): number;
   /** Token revocation requests received. */
@@ -45,7 +49,8 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
   const jwk = { ...(await exportJWK(privateKey)), kid: 'fixture-key', alg: 'RS256', use: 'sig' };
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = options.issuer ?? listenUrl;
   const groups = Array.from({ length: options.groups ?? 3 }, (_, i) => `group-${i}-${(i * 7919) % 10007}`);
   let refreshCalls = 0;
   let revocations = 0;
@@ -157,6 +162,7 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
 
   return {
     issuer,
+    listenUrl,
     refreshCalls: () => refreshCalls,
     revocations: () => revocations,
     lastSid: () => lastSid,
