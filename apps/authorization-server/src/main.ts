@@ -1,18 +1,13 @@
-import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { startAuthorizationServer } from './bootstrap.js';
 
-@Controller()
-class HealthController {
-  @Get('healthz')
-  health(): { status: string } {
-    return { status: 'ok' };
-  }
+try {
+  const server = await startAuthorizationServer();
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (error) {
+  // Configuration and file problems are the operator's to fix: print them plainly, without a stack.
+  const known = error instanceof Error && /Invalid$|Unavailable$/.test(error.name);
+  console.error(known ? (error as Error).message : error);
+  process.exit(1);
 }
-
-@Module({ controllers: [HealthController] })
-class AppModule {}
-
-const app = await NestFactory.create(AppModule);
-app.enableShutdownHooks();
-await app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1');

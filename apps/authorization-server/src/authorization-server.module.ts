@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import Provider from 'oidc-provider';
+import { SealedStore } from '@cloakroom/sealed-store';
+import { AuthorizationServerConfig } from './authorization-server.config.js';
+import { InteractionController } from './interactions/interaction.controller.js';
+import { Authenticator, InteractionService } from './interactions/interaction.service.js';
+import { ClientPolicies } from './oidc/client-policies.js';
+import { AuthorizationServerMetrics } from './ops/metrics.js';
+import { OpsController } from './ops/ops.controller.js';
+
+export interface AuthorizationServerParts {
+  config: AuthorizationServerConfig;
+  provider: Provider;
+  store: SealedStore;
+  metrics: AuthorizationServerMetrics;
+  authenticator: Authenticator;
+  policies: ClientPolicies;
+}
+
+/** The Nest side of the authorization server: interaction pages and operations endpoints. */
+@Module({})
+export class AuthorizationServerModule {
+  static register(parts: AuthorizationServerParts): DynamicModule {
+    return {
+      module: AuthorizationServerModule,
+      controllers: [InteractionController, OpsController],
+      providers: [
+        { provide: AuthorizationServerConfig, useValue: parts.config },
+        { provide: Provider, useValue: parts.provider },
+        { provide: SealedStore, useValue: parts.store },
+        { provide: AuthorizationServerMetrics, useValue: parts.metrics },
+        { provide: Authenticator, useValue: parts.authenticator },
+        { provide: ClientPolicies, useValue: parts.policies },
+        InteractionService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { isProduction, loadConfig } from '@cloakroom/config';
+import { StoreConfig, createSealedStore, storeConfigProblems } from '@cloakroom/sealed-store';
+import type { SealedStore } from '@cloakroom/sealed-store';
+import {
+  AuthorizationServerConfig,
+  authorizationServerConfigProblems,
+} from './authorization-server.config.js';
+import { AuthorizationServerExceptionFilter } from './authorization-server.filter.js';
+import { AuthorizationServerModule } from './authorization-server.module.js';
+import { loadDirectory } from './directory.js';
+import { errorPage } from './interactions/pages.js';
+import { ClientPolicies } from './oidc/client-policies.js';
+import { createProvider } from './oidc/provider.factory.js';
+import { mountProvider } from './oidc/provider.mount.js';
+import { TokenSizeWatch } from './oidc/token-size.watch.js';
+import { createLogger, PinoNestLogger } from './ops/logger.js';
+import { AuthorizationServerMetrics, instrumentStore } from './ops/metrics.js';
+
+export interface RunningAuthorizationServer {
+  /** The issuer, which is also the base URL. */
+  url: string;
+  /** Where it actually listens (differs from the issuer behind a proxy or with port 0). */
+  listenUrl: string;
+  app: INestApplication;
+  provider: Provider;
+  store: SealedStore;
+  metrics: AuthorizationServerMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Validates the configuration, loads users, clients and keys, and starts the authorization server.
+ * With PORT=0 and no ISSUER, the issuer is the address it got.
+ */
+export async function startAuthorizationServer(
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningAuthorizationServer> {
+  const production = isProduction(env);
+  const config = loadConfig(AuthorizationServerConfig, env, (c) => authorizationServerConfigProblems(c, env));
+  const storeConfig = loadConfig(StoreConfig, env, (c) => storeConfigProblems(c, production));
+  const logger = createLogger('authorization-server', config.LOG_LEVEL);
+  const metrics = new AuthorizationServerMetrics();
+  const rawStore = createSealedStore(storeConfig);
+  const store = instrumentStore(rawStore, metrics);
+
+  // Port 0 (tests): bind first so the issuer can name the real port.
+  const server = express();
+  const httpServer = await listen(server, config.PORT, config.HOST);
+  const listenUrl = `http://${config.HOST}:${(httpServer.address() as AddressInfo).port}`;
+  if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
+
+  try {
+    const directory = await loadDirectory(config, env, store, production, logger);
+    const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
+    const provider = createProvider({
+      config,
+      store,
+      accounts: directory.accounts,
+      clients: directory.clients,
+      policies: directory.policies,
+      resources: directory.resources,
+      jwks: directory.jwks,
+      onJwtAccessToken: (payload, clientId) => watch.check('access_token', payload, clientId),
+    });
+    observeProvider(provider, logger, metrics);
+
+    const app = await NestFactory.create(
+      AuthorizationServerModule.register({
+        config,
+        provider,
+        store,
+        metrics,
+        authenticator: directory.accounts,
+        policies: new ClientPolicies(directory.policies),
+      }),
+      new (await import('@nestjs/platform-express')).ExpressAdapter(server),
+      { bodyParser: false, logger: new PinoNestLogger(logger) },
+    );
+    server.disable('x-powered-by');
+    server.set('trust proxy', config.TRUST_PROXY);
+    app.useGlobalFilters(new AuthorizationServerExceptionFilter(config.APP_NAME, logger));
+    app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+    app.use('/interaction', formErrors(config.APP_NAME));
+    app.use(mountProvider(provider));
+    app.enableShutdownHooks();
+    await app.init();
+
+    logger.info({ issuer: config.ISSUER, listen: listenUrl }, 'authorization server listening');
+    return {
+      url: config.ISSUER,
+      listenUrl,
+      app,
+      provider,
+      store,
+      metrics,
+      close: async () => {
+        await app.close();
+        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeAllConnections();
+        await rawStore.close();
+      },
+    };
+  } catch (error) {
+    httpServer.close();
+    await rawStore.close();
+    throw error;
+  }
+}
+
+function listen(server: express.Express, port: number, host: string) {
+  return new Promise<import('node:http').Server>((resolve, reject) => {
+    const httpServer = server.listen(port, host, () => resolve(httpServer));
+    httpServer.once('error', reject);
+  });
+}
+
+/** A body the form parser refuses (too large, too many fields, bad encoding) gets a page, not a stack. */
+function formErrors(appName: string) {
+  return (error: { status?: number; type?: string }, req: Request, res: Response, next: NextFunction) => {
+    if (!error) return next();
+    const status = typeof error.status === 'number' && error.status < 500 ? error.status : 400;
+    res
+      .status(status)
+      .type('html')
+      .send(errorPage(appName, 'invalid_request', 'the form could not be read'));
+  };
+}
+
+function observeProvider(provider: Provider, logger: Logger, metrics: AuthorizationServerMetrics): void {
+  for (const [event, type] of [
+    ['access_token.saved', 'access_token'],
+    ['access_token.issued', 'access_token'],
+    ['client_credentials.saved', 'client_credentials'],
+    ['client_credentials.issued', 'client_credentials'],
+    ['refresh_token.saved', 'refresh_token'],
+    ['authorization_code.saved', 'authorization_code'],
+  ] as const) {
+    provider.on(event as 'access_token.saved', () => metrics.tokensIssued.inc({ type }));
+  }
+  provider.on('server_error', (ctx: { path?: string; method?: string }, error: Error) => {
+    logger.error(
+      { path: ctx.path, method: ctx.method, err: { name: error.name, message: error.message } },
+      'server error',
+    );
+  });
+  provider.on('grant.revoked', () => logger.info('grant revoked'));
+}

@@ -1,0 +1,168 @@
+import Provider, { errors } from 'oidc-provider';
+import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
+import { sealedOidcAdapter } from '@cloakroom/oidc-adapter';
+import type { SealedStore } from '@cloakroom/sealed-store';
+import type { AuthorizationServerConfig } from '../authorization-server.config.js';
+import type { ClientPolicy } from '../clients/index.js';
+import { errorPage, loggedOutPage, logoutPage } from '../interactions/pages.js';
+import type { ResourceServerDefinition } from './resources.js';
+
+/** What the provider needs to know about a user. */
+export interface AccountView {
+  accountId: string;
+  claims(scopes: string[]): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+export interface AccountDirectory {
+  findAccount(sub: string): Promise<AccountView | undefined> | AccountView | undefined;
+}
+
+export interface ProviderParts {
+  config: AuthorizationServerConfig;
+  store: SealedStore;
+  accounts: AccountDirectory;
+  clients: ClientMetadata[];
+  policies: Map<string, ClientPolicy>;
+  resources: Map<string, ResourceServerDefinition>;
+  jwks: { keys: JWK[] };
+  /** Sees every JWT access token's payload before it is signed (the token budget check). */
+  onJwtAccessToken?: (payload: Record<string, unknown>, clientId: string | undefined) => void;
+}
+
+const CLAIMS = {
+  openid: ['sub'],
+  profile: [
+    'name',
+    'given_name',
+    'family_name',
+    'preferred_username',
+    'picture',
+    'locale',
+    'zoneinfo',
+    'updated_at',
+  ],
+  email: ['email', 'email_verified'],
+  groups: ['groups'],
+};
+
+export function createProvider(parts: ProviderParts): Provider {
+  const { config, resources, policies } = parts;
+  const byAudience = new Map([...resources.values()].map((r) => [r.audience ?? r.indicator, r]));
+  const signingAlg = ((parts.jwks.keys[0]?.alg as string | undefined) ?? 'RS256') as 'RS256';
+
+  const configuration: Configuration = {
+    adapter: sealedOidcAdapter(parts.store, { defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS }),
+    clients: parts.clients,
+    jwks: parts.jwks as Configuration['jwks'],
+    cookies: { keys: config.cookieKeys },
+    claims: CLAIMS,
+    scopes: ['openid', 'offline_access', ...Object.keys(CLAIMS).filter((s) => s !== 'openid')],
+    // The id token carries the profile but not the groups: it travels in logout URLs (id_token_hint).
+    conformIdTokenClaims: false,
+    async findAccount(_ctx, sub) {
+      const account = await parts.accounts.findAccount(sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.accountId,
+        async claims(use, scope) {
+          const claims = await account.claims((scope ?? '').split(' ').filter(Boolean).concat('openid'));
+          if (use === 'id_token') delete claims.groups;
+          return { ...claims, sub: account.accountId };
+        },
+      };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
+      ClientCredentials: (_ctx, token) =>
+        token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      RefreshToken: config.REFRESH_TOKEN_TTL_SECONDS,
+      Session: config.SESSION_TTL_SECONDS,
+      Grant: Math.max(config.SESSION_TTL_SECONDS, config.REFRESH_TOKEN_TTL_SECONDS),
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true as false, // the published types lag behind: introspection is a supported feature
+        // A resource server may introspect the tokens meant for it; a client, its own tokens.
+        async allowedPolicy(ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          const allowed = policies.get(client.clientId)?.resources ?? [];
+          const audiences = ([] as unknown[]).concat((token as { aud?: unknown }).aud ?? []);
+          return audiences.some((aud) => typeof aud === 'string' && allowed.includes(aud));
+        },
+      },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens (RFC 7009 §2.1).
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = logoutPage(config.APP_NAME, ctx.oidc.client?.clientName, form);
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = loggedOutPage(config.APP_NAME, ctx.oidc.client?.clientName);
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(_ctx, indicator, client) {
+          const resource = resources.get(indicator);
+          const policy = policies.get(client.clientId);
+          if (!resource || (policy && !policy.resources.includes(indicator))) {
+            throw new errors.InvalidTarget('this client may not request tokens for that resource');
+          }
+          return {
+            scope: resource.scopes.join(' '),
+            audience: resource.audience ?? resource.indicator,
+            accessTokenTTL: resource.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
+            accessTokenFormat: resource.accessTokenFormat,
+            ...(resource.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: signingAlg } } } : {}),
+          };
+        },
+      },
+    },
+    async extraTokenClaims(_ctx, token) {
+      const audience = token.resourceServer?.audience;
+      const resource = typeof audience === 'string' ? byAudience.get(audience) : undefined;
+      if (!resource?.groupsClaim || !('accountId' in token) || !token.accountId) return undefined;
+      const account = await parts.accounts.findAccount(token.accountId as string);
+      const claims = account ? await account.claims(['groups']) : {};
+      return Array.isArray(claims.groups) ? { groups: claims.groups } : undefined;
+    },
+    formats: {
+      customizers: {
+        async jwt(_ctx, token, jwt) {
+          parts.onJwtAccessToken?.(jwt.payload as Record<string, unknown>, token.clientId);
+        },
+      },
+    },
+    async renderError(ctx: KoaContextWithOIDC, out) {
+      ctx.type = 'html';
+      ctx.body = errorPage(config.APP_NAME, out.error, out.error_description);
+    },
+  };
+
+  const provider = new Provider(config.ISSUER, configuration);
+  provider.proxy = config.TRUST_PROXY;
+  return provider;
+}

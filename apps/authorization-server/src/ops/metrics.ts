@@ -1,0 +1,81 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SealedStore } from '@cloakroom/sealed-store';
+
+/** The authorization server's Prometheus metrics. Labels never carry secrets: only fixed vocabularies. */
+export class AuthorizationServerMetrics {
+  readonly registry = new Registry();
+  readonly tokensIssued = new Counter({
+    name: 'cloakroom_tokens_issued_total',
+    help: 'Tokens and codes issued, by type.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly storeLatency = new Histogram({
+    name: 'cloakroom_store_operation_seconds',
+    help: 'Latency of sealed store operations.',
+    labelNames: ['operation'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'cloakroom_store_errors_total',
+    help: 'Failed sealed store operations.',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  readonly loginFailures = new Counter({
+    name: 'cloakroom_login_failures_total',
+    help: 'Refused sign-ins, by reason (wrong credentials, throttled, bad form).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly oversizedTokens = new Counter({
+    name: 'cloakroom_oversized_tokens_total',
+    help: 'Issued tokens larger than TOKEN_SIZE_BUDGET_BYTES.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+const MEASURED = new Set([
+  'put',
+  'get',
+  'getEntry',
+  'destroy',
+  'consume',
+  'addToIndex',
+  'removeFromIndex',
+  'destroyIndex',
+  'putPointer',
+  'followPointer',
+  'increment',
+  'countOf',
+  'resetCount',
+  'ping',
+]);
+
+/** The same store, with every operation timed and every failure counted. */
+export function instrumentStore(store: SealedStore, metrics: AuthorizationServerMetrics): SealedStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || !MEASURED.has(property) || typeof value !== 'function')
+        return value;
+      return async (...args: unknown[]) => {
+        const stop = metrics.storeLatency.startTimer({ operation: property });
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          metrics.storeErrors.inc({ operation: property });
+          throw error;
+        } finally {
+          stop();
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { TestBrowser, formAction, inputValue } from './support/browser.js';
+import {
+  JWT_RESOURCE,
+  OPAQUE_RESOURCE,
+  RP,
+  RS,
+  signIn,
+  startTestAuthorizationServer,
+} from './support/authorization-server.js';
+import type { TestAuthorizationServer } from './support/authorization-server.js';
+import { dumpPrefix } from './support/redis.js';
+
+describe('authorization server end to end (openid-client as the relying party, real Redis)', () => {
+  let server: TestAuthorizationServer;
+  let rp: oidc.Configuration;
+  let rs: oidc.Configuration;
+  /** Every credential issued in this suite, for the dump audit at the end. */
+  const issued: string[] = [];
+
+  const discover = (client: { client_id: string; client_secret: string }) =>
+    oidc.discovery(new URL(server.issuer), client.client_id, client.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+
+  /** Runs the authorization-code + PKCE flow through the login form; returns the token response. */
+  async function authorize(options: { resource?: string; username?: string; password?: string } = {}) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const parameters: Record<string, string> = {
+      redirect_uri: RP.redirect_uris[0],
+      scope: 'openid profile email groups offline_access' + (options.resource ? ' orders:read' : ''),
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      prompt: 'consent',
+      ...(options.resource ? { resource: options.resource } : {}),
+    };
+    const browser = new TestBrowser();
+    const callback = await signIn(
+      browser,
+      oidc.buildAuthorizationUrl(rp, parameters),
+      options.username ?? 'alice',
+      options.password ?? 'wonderland',
+    );
+    return { callback, verifier, state, nonce, browser };
+  }
+
+  async function redeem(flow: Awaited<ReturnType<typeof authorize>>, resource?: string) {
+    const tokens = await oidc.authorizationCodeGrant(
+      rp,
+      flow.callback,
+      { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce },
+      resource ? { resource } : undefined,
+    );
+    issued.push(
+      ...[tokens.access_token, tokens.refresh_token, tokens.id_token].filter((t): t is string => !!t),
+    );
+    issued.push(flow.callback.searchParams.get('code')!);
+    const session = flow.browser.cookie(server.issuer, '_session');
+    if (session) issued.push(session);
+    return tokens;
+  }
+
+  beforeAll(async () => {
+    server = await startTestAuthorizationServer();
+    rp = await discover(RP);
+    rs = await discover(RS);
+  });
+  afterAll(async () => server?.stop());
+
+  it('publishes discovery metadata for the configured issuer', async () => {
+    const metadata = rp.serverMetadata();
+    expect(metadata.issuer).toBe(server.issuer);
+    expect(metadata.introspection_endpoint).toBe(`${server.issuer}/token/introspection`);
+    expect(metadata.revocation_endpoint).toBeDefined();
+    expect(metadata.end_session_endpoint).toBeDefined();
+    expect(metadata.backchannel_logout_supported).toBe(true);
+    expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
+  });
+
+  it('runs the code flow with PKCE: id token, userinfo, introspection, revocation', async () => {
+    const tokens = await redeem(await authorize());
+    const claims = tokens.claims()!;
+    expect(claims.sub).toBe('alice');
+    expect(claims.email).toBe('alice@example.com');
+    expect(claims.groups).toBeUndefined(); // groups stay out of the id token
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, 'alice');
+    expect(userinfo.email).toBe('alice@example.com');
+    expect(userinfo.groups).toHaveLength(3);
+
+    expect(await oidc.tokenIntrospection(rp, tokens.access_token)).toMatchObject({
+      active: true,
+      sub: 'alice',
+    });
+    await oidc.tokenRevocation(rp, tokens.access_token);
+    expect(await oidc.tokenIntrospection(rp, tokens.access_token)).toMatchObject({ active: false });
+  });
+
+  it('rotates refresh tokens: the old one then fails', async () => {
+    const tokens = await redeem(await authorize());
+    const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    issued.push(refreshed.access_token, refreshed.refresh_token!);
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('issues a JWT access token for a resource, verifiable with the published JWKS, with the groups', async () => {
+    const tokens = await redeem(await authorize({ resource: JWT_RESOURCE }), JWT_RESOURCE);
+    const jwks = createRemoteJWKSet(new URL(rp.serverMetadata().jwks_uri!));
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: server.issuer,
+      audience: JWT_RESOURCE,
+    });
+    expect(protectedHeader.typ).toBe('at+jwt');
+    expect(payload.sub).toBe('alice');
+    expect(payload.groups).toHaveLength(3);
+    expect(String(payload.scope).split(' ')).toContain('orders:read');
+  });
+
+  it('lets a resource server introspect opaque tokens meant for it, and no others', async () => {
+    const tokens = await redeem(await authorize({ resource: OPAQUE_RESOURCE }), OPAQUE_RESOURCE);
+    expect(tokens.access_token.split('.')).toHaveLength(1);
+    expect(await oidc.tokenIntrospection(rs, tokens.access_token)).toMatchObject({
+      active: true,
+      aud: OPAQUE_RESOURCE,
+      sub: 'alice',
+    });
+    const own = await redeem(await authorize());
+    expect(await oidc.tokenIntrospection(rs, own.access_token)).toMatchObject({ active: false });
+  });
+
+  it('refuses a replayed code and revokes what was issued from it', async () => {
+    const flow = await authorize();
+    const tokens = await redeem(flow);
+    await expect(redeem(flow)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await oidc.tokenIntrospection(rp, tokens.access_token)).toMatchObject({ active: false });
+    await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('lets exactly one of 20 concurrent redemptions of a code succeed', async () => {
+    const flow = await authorize();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => redeem(flow)));
+    const winners = outcomes.filter((o) => o.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    for (const loser of outcomes.filter((o) => o.status === 'rejected')) {
+      expect((loser as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+    }
+  });
+
+  it('lets exactly one of 20 concurrent refreshes with one refresh token succeed', async () => {
+    const tokens = await redeem(await authorize());
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => oidc.refreshTokenGrant(rp, tokens.refresh_token!)),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('ends the session through RP-initiated logout with its own confirmation page', async () => {
+    const flow = await authorize();
+    const tokens = await redeem(flow);
+    const endSession = oidc.buildEndSessionUrl(rp, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: RP.post_logout_redirect_uris[0],
+    });
+    const page = await flow.browser.request(endSession);
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(html).toContain('Sign out');
+    const action = formAction(html)!;
+    const xsrf = inputValue(html, 'xsrf')!;
+    const done = await flow.browser.submit(new URL(action, endSession), { xsrf, logout: 'yes' });
+    expect(done.status).toBe(303);
+    // The provider confirms at its own success endpoint, which returns to the client.
+    let location = new URL(done.headers.get('location')!, endSession);
+    if (!location.href.startsWith(RP.post_logout_redirect_uris[0])) {
+      const success = await flow.browser.request(location);
+      location = new URL(success.headers.get('location')!, location);
+    }
+    expect(location.href.startsWith(RP.post_logout_redirect_uris[0])).toBe(true);
+    // The session is gone: a new authorization request asks for the password again.
+    const again = await flow.browser.follow(
+      oidc.buildAuthorizationUrl(rp, {
+        redirect_uri: RP.redirect_uris[0],
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }),
+    );
+    expect(await again.response.text()).toContain('name="password"');
+  });
+
+  it('refuses wrong credentials and unknown users with the same words, and forms without CSRF token', async () => {
+    const browser = new TestBrowser();
+    const url = oidc.buildAuthorizationUrl(rp, {
+      redirect_uri: RP.redirect_uris[0],
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const { response, url: page } = await browser.follow(url);
+    const html = await response.text();
+    const action = new URL(formAction(html)!, page);
+    const csrf = inputValue(html, 'csrf')!;
+    const wrong = await browser.submit(action, { csrf, username: 'alice', password: 'not-it' });
+    const unknown = await browser.submit(action, { csrf, username: 'nobody', password: 'not-it' });
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    const [wrongText, unknownText] = [await wrong.text(), await unknown.text()];
+    expect(wrongText).toContain('Wrong username or password.');
+    expect(unknownText).toContain('Wrong username or password.');
+    const forged = await browser.submit(action, {
+      csrf: 'x'.repeat(43),
+      username: 'alice',
+      password: 'wonderland',
+    });
+    expect(forged.status).toBe(403);
+    const crossSite = await browser.request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test' },
+      body: new URLSearchParams({ csrf, username: 'alice', password: 'wonderland' }).toString(),
+    });
+    expect(crossSite.status).toBe(403);
+    const oversized = await browser.submit(action, { csrf, username: 'alice', password: 'p'.repeat(40_000) });
+    expect(oversized.status).toBe(413);
+  });
+
+  it('answers bad input with 4xx and an OAuth error, never 500', async () => {
+    const base = server.issuer;
+    const requests: Array<[string, RequestInit?]> = [
+      [`${base}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=http://evil.test/`],
+      [
+        `${base}/auth?client_id=${RP.client_id}&response_type=code&scope=openid&redirect_uri=http://evil.test/cb`,
+      ],
+      [`${base}/auth?client_id=${RP.client_id}&response_type=code&scope=openid&state=${'x'.repeat(20_000)}`],
+      [`${base}/token`, { method: 'POST', body: 'grant_type=authorization_code&code=%%%' }],
+      [`${base}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant' }],
+      [`${base}/token/introspection`, { method: 'POST', body: 'token=abc' }],
+      [`${base}/interaction/unknown`, {}],
+      [`${base}/interaction/unknown/login`, { method: 'POST', body: 'username=a&password=b' }],
+    ];
+    const answers: Array<[string, number]> = [];
+    for (const [url, init] of requests) {
+      const response = await fetch(url, {
+        redirect: 'manual',
+        ...init,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(init?.headers ?? {}) },
+      });
+      answers.push([url.slice(0, 100), response.status]);
+    }
+    expect(answers.filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
+  });
+
+  it('leaves no token, id or claim in plaintext in Redis, and every key has a TTL', async () => {
+    const dumped = await dumpPrefix(server.redis, server.prefix);
+    expect(dumped.length).toBeGreaterThan(20);
+    const haystack = Buffer.concat(dumped.flatMap((e) => [Buffer.from(e.key), e.value])).toString('latin1');
+    for (const secret of issued) expect(haystack.includes(secret)).toBe(false);
+    const found = ['alice@example.com', 'Alice Liddell', 'wonderland', 'eyJhbGci'].filter((n) =>
+      haystack.includes(n),
+    );
+    expect(found).toEqual([]);
+    expect(haystack).not.toMatch(/[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
+    expect(dumped.filter((e) => e.ttlMs < 0)).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { startAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
+import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
+import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from './redis.js';
+import { TestBrowser, formAction, inputValue } from './browser.js';
+
+export const JWT_RESOURCE = 'http://api.test/jwt';
+export const OPAQUE_RESOURCE = 'http://api.test/opaque';
+
+export interface TestAuthorizationServer {
+  as: RunningAuthorizationServer;
+  issuer: string;
+  redis: Redis;
+  prefix: string;
+  stop(): Promise<void>;
+}
+
+export interface TestAuthorizationServerOptions {
+  /** Clients in the clients-file format; merged over the defaults by client_id. */
+  clients?: Array<Record<string, unknown>>;
+  resources?: Array<Record<string, unknown>>;
+  env?: Record<string, string>;
+}
+
+/** Default relying party of the tests: confidential, first-party, code + refresh. */
+export const RP = {
+  client_id: 'test-rp',
+  client_secret: 'test-rp-secret-0123456789abcdef0123',
+  redirect_uris: ['http://localhost:9/callback'],
+  post_logout_redirect_uris: ['http://localhost:9/'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  first_party: true,
+  resources: [JWT_RESOURCE, OPAQUE_RESOURCE],
+  scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
+};
+
+/** A resource server that introspects tokens meant for it. */
+export const RS = {
+  client_id: 'test-rs',
+  client_secret: 'test-rs-secret-0123456789abcdef0123',
+  grant_types: ['client_credentials'],
+  first_party: false,
+  resources: [JWT_RESOURCE, OPAQUE_RESOURCE],
+  scopes: ['orders:read'],
+};
+
+/** Starts the real authorization server on a free port with its own key prefix and config files. */
+export async function startTestAuthorizationServer(
+  options: TestAuthorizationServerOptions = {},
+): Promise<TestAuthorizationServer> {
+  const redis = await requireRedis();
+  const prefix = uniquePrefix('as');
+  const dir = mkdtempSync(join(tmpdir(), 'cloakroom-as-'));
+  const clients = new Map([RP, RS].map((c) => [c.client_id, c as Record<string, unknown>]));
+  for (const client of options.clients ?? []) clients.set(String(client.client_id), client);
+  writeFileSync(join(dir, 'clients.yaml'), stringify({ clients: [...clients.values()] }));
+  const resources = options.resources ?? [
+    {
+      indicator: JWT_RESOURCE,
+      accessTokenFormat: 'jwt',
+      scopes: ['orders:read', 'orders:write'],
+      groupsClaim: true,
+    },
+    { indicator: OPAQUE_RESOURCE, accessTokenFormat: 'opaque', scopes: ['orders:read', 'orders:write'] },
+  ];
+  writeFileSync(join(dir, 'resources.yaml'), stringify({ resources }));
+  const as = await startAuthorizationServer({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000000',
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    USERS_FILE: 'config/demo/users.yaml',
+    CLIENTS_FILE: join(dir, 'clients.yaml'),
+    RESOURCES_FILE: join(dir, 'resources.yaml'),
+    ...options.env,
+  });
+  return {
+    as,
+    issuer: as.url,
+    redis,
+    prefix,
+    stop: async () => {
+      await as.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Drives the sign-in form like a person would: follows the authorization request to the login page,
+ * submits the credentials, and returns the redirect to the client (with the code) without fetching it.
+ */
+export async function signIn(
+  browser: TestBrowser,
+  authorizationUrl: URL,
+  username: string,
+  password: string,
+  redirectPrefix = RP.redirect_uris[0],
+): Promise<URL> {
+  const isClient = (url: URL) => url.href.startsWith(redirectPrefix);
+  let { response, url } = await browser.follow(authorizationUrl, {}, isClient);
+  for (let step = 0; step < 4 && !isClient(url); step++) {
+    const html = await response.text();
+    if (response.status >= 400)
+      throw new Error(`sign-in page answered ${response.status}: ${html.slice(0, 300)}`);
+    const action = formAction(html);
+    const csrf = inputValue(html, 'csrf');
+    if (!action || !csrf) throw new Error(`no form on ${url.href}`);
+    const fields: Record<string, string> = html.includes('name="password"')
+      ? { csrf, username, password }
+      : { csrf };
+    const posted = await browser.submit(new URL(action, url), fields);
+    if (posted.status < 300 || posted.status >= 400) {
+      throw new Error(`form answered ${posted.status}: ${(await posted.text()).slice(0, 300)}`);
+    }
+    ({ response, url } = await browser.follow(new URL(posted.headers.get('location')!, url), {}, isClient));
+  }
+  if (!isClient(url)) throw new Error(`sign-in did not return to the client (${url.href})`);
+  return url;
+}
