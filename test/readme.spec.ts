@@ -9,7 +9,10 @@ describe('README', () => {
   it.each(SETTINGS_TABLES.map((t: { title: string }) => [t.title, t]))(
     'documents every %s setting as the schema does (regenerate with `npm run config:docs`)',
     async (_title, table) => {
-      const { title, load } = table as { title: string; load: () => Promise<abstract new () => object> };
+      const { title, load } = table as unknown as {
+        title: string;
+        load: () => Promise<abstract new () => object>;
+      };
       const section = readme.match(
         new RegExp(`<!-- settings: ${title} -->\\n([\\s\\S]*?)\\n<!-- /settings: ${title} -->`),
       );

@@ -42,6 +42,7 @@ export interface RunningAuthorizationServer {
  */
 export async function startAuthorizationServer(
   env: Record<string, string | undefined> = process.env,
+  options: { unsealedMemoryAdapter?: boolean } = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
   const config = loadConfig(AuthorizationServerConfig, env, (c) => authorizationServerConfigProblems(c, env));
@@ -68,6 +69,7 @@ export async function startAuthorizationServer(
       policies: directory.policies,
       resources: directory.resources,
       jwks: directory.jwks,
+      unsealedMemoryAdapter: options.unsealedMemoryAdapter,
       onJwtAccessToken: (payload, clientId) => watch.check('access_token', payload, clientId),
     });
     observeProvider(provider, logger, metrics);

@@ -25,6 +25,8 @@ export interface ProviderParts {
   policies: Map<string, ClientPolicy>;
   resources: Map<string, ResourceServerDefinition>;
   jwks: { keys: JWK[] };
+  /** Benchmarks only: oidc-provider's own in-memory adapter instead of the sealed store, as a baseline. */
+  unsealedMemoryAdapter?: boolean;
   /** Sees every JWT access token's payload before it is signed (the token budget check). */
   onJwtAccessToken?: (payload: Record<string, unknown>, clientId: string | undefined) => void;
 }
@@ -51,7 +53,13 @@ export function createProvider(parts: ProviderParts): Provider {
   const signingAlg = ((parts.jwks.keys[0]?.alg as string | undefined) ?? 'RS256') as 'RS256';
 
   const configuration: Configuration = {
-    adapter: sealedOidcAdapter(parts.store, { defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS }),
+    ...(parts.unsealedMemoryAdapter
+      ? {}
+      : {
+          adapter: sealedOidcAdapter(parts.store, {
+            defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS,
+          }),
+        }),
     clients: parts.clients,
     jwks: parts.jwks as Configuration['jwks'],
     cookies: { keys: config.cookieKeys },
