@@ -136,6 +136,26 @@ describe('authorization server end to end (openid-client as the relying party, r
     expect(await oidc.tokenIntrospection(rs, own.access_token)).toMatchObject({ active: false });
   });
 
+  it('issues client-credentials tokens only with the scopes the client policy allows', async () => {
+    const granted = await oidc.clientCredentialsGrant(rs, {
+      resource: OPAQUE_RESOURCE,
+      scope: 'orders:read',
+    });
+    expect(granted.scope).toBe('orders:read');
+    const outcome = await oidc
+      .clientCredentialsGrant(rs, { resource: OPAQUE_RESOURCE, scope: 'orders:write' })
+      .then(
+        (t) => t.scope ?? '',
+        (e: { error?: string }) => e.error,
+      );
+    expect(outcome === 'invalid_scope' || !String(outcome).includes('orders:write')).toBe(true);
+    const foreign = await oidc.clientCredentialsGrant(rs, { resource: 'http://elsewhere.test/' }).then(
+      () => 'issued',
+      (e: { error?: string }) => e.error,
+    );
+    expect(foreign).toBe('invalid_target');
+  });
+
   it('refuses a replayed code and revokes what was issued from it', async () => {
     const flow = await authorize();
     const tokens = await redeem(flow);

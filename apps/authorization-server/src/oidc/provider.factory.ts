@@ -52,6 +52,16 @@ export function createProvider(parts: ProviderParts): Provider {
   const byAudience = new Map([...resources.values()].map((r) => [r.audience ?? r.indicator, r]));
   const signingAlg = ((parts.jwks.keys[0]?.alg as string | undefined) ?? 'RS256') as 'RS256';
 
+  const scopes = ['openid', 'offline_access', ...Object.keys(CLAIMS).filter((s) => s !== 'openid')];
+  // A client asks only for the scopes its policy lists: identity scopes through oidc-provider's own
+  // `scope` metadata, API scopes when the resource server's token is shaped (getResourceServerInfo).
+  const clients = parts.clients.map((client) => {
+    const allowed = policies.get(String(client.client_id))?.scopes;
+    return allowed
+      ? { ...client, scope: allowed.filter((s) => scopes.includes(s)).join(' ') || 'openid' }
+      : client;
+  });
+
   const configuration: Configuration = {
     ...(parts.unsealedMemoryAdapter
       ? {}
@@ -60,11 +70,11 @@ export function createProvider(parts: ProviderParts): Provider {
             defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS,
           }),
         }),
-    clients: parts.clients,
+    clients,
     jwks: parts.jwks as Configuration['jwks'],
     cookies: { keys: config.cookieKeys },
     claims: CLAIMS,
-    scopes: ['openid', 'offline_access', ...Object.keys(CLAIMS).filter((s) => s !== 'openid')],
+    scopes,
     // The id token carries the profile but not the groups: it travels in logout URLs (id_token_hint).
     conformIdTokenClaims: false,
     async findAccount(_ctx, sub) {
@@ -139,8 +149,9 @@ export function createProvider(parts: ProviderParts): Provider {
           if (!resource || (policy && !policy.resources.includes(indicator))) {
             throw new errors.InvalidTarget('this client may not request tokens for that resource');
           }
+          const allowed = policy?.scopes;
           return {
-            scope: resource.scopes.join(' '),
+            scope: resource.scopes.filter((s) => !allowed || allowed.includes(s)).join(' '),
             audience: resource.audience ?? resource.indicator,
             accessTokenTTL: resource.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
             accessTokenFormat: resource.accessTokenFormat,
