@@ -1,0 +1,96 @@
+// Runs the demo stack on this machine: authorization server (3000), demo API (4000), gateway (8080).
+// Uses the Redis at REDIS_URL (default redis://127.0.0.1:6379); without one, each service falls back to
+// its own in-memory store (fine for a look around, gone at restart). Build first: `npm run build`.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+
+const services = [
+  { name: 'authorization-server', main: 'apps/authorization-server/dist/main.js', port: 3000 },
+  { name: 'demo-api', main: 'apps/demo-api/dist/main.js', port: 4000 },
+  { name: 'gateway', main: 'apps/gateway/dist/main.js', port: 8080 },
+];
+
+for (const service of services) {
+  if (!existsSync(service.main)) {
+    console.error(`${service.main} is missing: run \`npm run build\` first.`);
+    process.exit(1);
+  }
+}
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
+if (await reachable(new URL(redisUrl))) {
+  env.REDIS_URL = redisUrl;
+} else {
+  console.warn(
+    `No Redis at ${redisUrl}: every service keeps its data in memory (lost at restart).\n` +
+      'Start one with `docker compose up -d redis` (or `redis-server`) for the real thing.',
+  );
+  env.STORE_BACKEND = 'memory';
+  delete env.REDIS_URL;
+}
+// Plain-http localhost: the gateway's cookie cannot be Secure/__Host- here (the gateway warns about it).
+env.GATEWAY_COOKIE_INSECURE_DEV ??= 'true';
+
+const children = [];
+let stopping = false;
+for (const service of services) {
+  const child = spawn(process.execPath, [service.main], {
+    env: { ...env, PORT: String(service.port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      for (const line of chunk.split('\n').filter(Boolean)) console.log(`[${service.name}] ${line}`);
+    });
+  }
+  child.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`[${service.name}] exited with code ${code}; stopping the stack`);
+      stop(code || 1);
+    }
+  });
+  children.push(child);
+  await waitForHealth(service);
+}
+console.log(
+  '\nCloakroom is up: open http://localhost:8080 and sign in as alice / wonderland or power-user / many-groups.',
+);
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));
+
+function stop(code) {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+
+async function waitForHealth(service) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${service.port}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.error(`[${service.name}] did not become healthy on port ${service.port}`);
+  stop(1);
+}
+
+function reachable(url) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 6379), timeout: 1000 });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
