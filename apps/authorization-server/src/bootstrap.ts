@@ -21,7 +21,7 @@ import { ClientPolicies } from './oidc/client-policies.js';
 import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
 import { TokenSizeWatch } from './oidc/token-size.watch.js';
-import { createLogger, PinoNestLogger } from './ops/logger.js';
+import { accessLog, createLogger, PinoNestLogger } from './ops/logger.js';
 import { AuthorizationServerMetrics, instrumentStore } from './ops/metrics.js';
 
 export interface RunningAuthorizationServer {
@@ -89,6 +89,7 @@ export async function startAuthorizationServer(
     server.disable('x-powered-by');
     server.set('trust proxy', config.TRUST_PROXY);
     app.useGlobalFilters(new AuthorizationServerExceptionFilter(config.APP_NAME, logger));
+    app.use(accessLog(logger));
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
     app.use(mountProvider(provider));

@@ -25,6 +25,32 @@ export function createLogger(name: string, level: string): Logger {
   return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
 }
 
+/**
+ * One line per request: method, route-like path (ids and query strings never logged: they carry codes,
+ * states and token hints), status, duration.
+ */
+export function accessLog(logger: Logger) {
+  return (
+    req: { method: string; path: string },
+    res: { statusCode: number; on(event: 'finish', listener: () => void): unknown },
+    next: () => void,
+  ): void => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        {
+          method: req.method,
+          path: req.path.replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id'),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
 /** Nest's own messages through the same JSON logger. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
