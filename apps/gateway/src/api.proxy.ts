@@ -55,6 +55,7 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|\?|#|%2f|%5c|\\|$)|\\|%5c/i;
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
@@ -102,6 +103,8 @@ export class ApiProxy {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, route: ProxyRoute): Promise<void> {
+    // Dot segments could make an upstream that normalises paths serve something outside the route.
+    if (DOT_SEGMENT.test(req.url!)) return sendJson(res, 400, { error: 'invalid_path' });
     try {
       checkCsrf(req.method, req.headers, this.allowedOrigins);
     } catch (error) {

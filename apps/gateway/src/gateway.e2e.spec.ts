@@ -29,8 +29,11 @@ function rawGet(
   url: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  const target = new URL(url);
+  // The path as written: URL parsing would resolve dot segments before they are sent.
+  const path = url.slice(target.origin.length);
   return new Promise((resolve, reject) => {
-    get(url, { headers }, (res) => {
+    get({ host: target.hostname, port: target.port, path, headers }, (res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0, headers: res.headers });
     }).on('error', reject);
@@ -153,6 +156,24 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
         expect(entry.value.toString('latin1')).not.toContain(needle);
       }
     }
+  });
+
+  it('refuses API paths with dot segments or backslashes before they reach an upstream', async () => {
+    const jar = await login();
+    const before = upstream.seen.length;
+    for (const path of [
+      '/api/../admin',
+      '/api/%2e%2e/admin',
+      '/api/./x',
+      '/api/.%2E/x',
+      '/api/a%5c..%5cb',
+      '/api/x/..',
+    ]) {
+      const response = await rawGet(`${a.url}${path}`, { cookie: `${COOKIE}=${jar.get(a.url, COOKIE)}` });
+      expect([path, response.status]).toEqual([path, 400]);
+    }
+    expect(upstream.seen.length).toBe(before);
+    expect((await api(jar, a, '/api/file.v2.json?q=..')).status).toBe(200);
   });
 
   it('refuses returnTo values that leave the site', async () => {
