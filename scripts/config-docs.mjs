@@ -6,11 +6,12 @@ import { SETTINGS_TABLES, renderTable } from './settings-tables.mjs';
 const README = new URL('../README.md', import.meta.url);
 
 let text = readFileSync(README, 'utf8');
-for (const { title, load } of SETTINGS_TABLES) {
+for (const table of SETTINGS_TABLES) {
+  const { title, load } = table;
   const schema = await load();
   const start = `<!-- settings: ${title} -->`;
   const end = `<!-- /settings: ${title} -->`;
-  const block = `${start}\n${renderTable(schema)}\n${end}`;
+  const block = `${start}\n${renderTable(schema, table)}\n${end}`;
   const pattern = new RegExp(`${start}[\\s\\S]*?${end}`);
   if (!pattern.test(text)) throw new Error(`README.md has no "${start}" section`);
   text = text.replace(pattern, block);

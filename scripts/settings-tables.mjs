@@ -1,12 +1,26 @@
 // The settings classes whose tables README.md carries, in README order, and how a table is rendered.
+// Each table lists a class's own settings; the store settings are shared by every app and listed once.
 import { settingsOf } from '@cloakroom/config';
+
+const app = (path) => import(new URL(`../apps/${path}`, import.meta.url).href);
 
 export const SETTINGS_TABLES = [
   { title: 'store', load: async () => (await import('@cloakroom/sealed-store')).StoreConfig },
+  {
+    title: 'authorization-server',
+    load: async () =>
+      (await app('authorization-server/dist/authorization-server.config.js')).AuthorizationServerConfig,
+    inherited: true,
+  },
+  {
+    title: 'accounts',
+    load: async () => (await app('authorization-server/dist/accounts/accounts.config.js')).AccountsConfig,
+  },
+  { title: 'gateway', load: async () => (await app('gateway/dist/gateway.config.js')).GatewayConfig },
 ];
 
-export function renderTable(schema) {
-  const rows = settingsOf(schema).map(
+export function renderTable(schema, { inherited = false } = {}) {
+  const rows = settingsOf(schema, { own: !inherited }).map(
     (s) => `| \`${s.name}\` | ${s.default === undefined ? '' : `\`${s.default}\``} | ${s.description} |`,
   );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');

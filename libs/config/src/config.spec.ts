@@ -42,7 +42,14 @@ describe(loadConfig.name, () => {
     expect(problems).toMatch(/ENABLED: .*boolean/);
   });
 
-  it('documents settings in declaration order', () => {
+  it('documents settings in declaration order, base classes first, without leaking into the base', () => {
+    class Extended extends ExampleConfig {
+      @Setting('More.', 1)
+      @IsInt()
+      MORE = 1;
+    }
     expect(settingsOf(ExampleConfig).map((s) => s.name)).toEqual(['PORT', 'ENABLED', 'NAME']);
+    expect(settingsOf(Extended).map((s) => s.name)).toEqual(['PORT', 'ENABLED', 'NAME', 'MORE']);
+    expect(settingsOf(Extended, { own: true }).map((s) => s.name)).toEqual(['MORE']);
   });
 });

@@ -18,7 +18,8 @@ const DOCS = Symbol('cloakroom:settings');
  */
 export function Setting(description: string, defaultValue?: unknown): PropertyDecorator {
   return (target, property) => {
-    const docs: SettingDoc[] = Reflect.getMetadata(DOCS, target) ?? [];
+    // Each class keeps its own list: a subclass's settings must not leak into its base class's table.
+    const docs: SettingDoc[] = Reflect.getOwnMetadata(DOCS, target) ?? [];
     docs.push({
       name: String(property),
       description,
@@ -29,8 +30,17 @@ export function Setting(description: string, defaultValue?: unknown): PropertyDe
 }
 
 /** The documented settings of a config class, in declaration order (base classes first). */
-export function settingsOf(schema: abstract new () => object): SettingDoc[] {
-  return (Reflect.getMetadata(DOCS, schema.prototype) as SettingDoc[] | undefined) ?? [];
+export function settingsOf(schema: abstract new () => object, options: { own?: boolean } = {}): SettingDoc[] {
+  const chain: SettingDoc[][] = [];
+  for (
+    let proto = schema.prototype;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    chain.unshift((Reflect.getOwnMetadata(DOCS, proto) as SettingDoc[] | undefined) ?? []);
+    if (options.own) break;
+  }
+  return chain.flat();
 }
 
 /** The configuration does not validate; the message lists every bad variable with what it expects. */
