@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { startAuthorizationServer } from '../../authorization-server/src/bootstrap.js';
+import { freePort } from '../../../test/support/ports.js';
+import {
+  deletePrefix,
+  dumpPrefix,
+  requireRedis,
+  testRedisUrl,
+  uniquePrefix,
+} from '../../../test/support/redis.js';
+import { startGateway } from './bootstrap.js';
+import type { StartedGateway } from './bootstrap.js';
+import { CookieJar } from './testing/cookie-jar.js';
+import { startFixtureUpstream } from './testing/fixture-upstream.js';
+
+const RESOURCE = 'http://localhost:4000';
+const SECRET = 'gateway-e2e-secret-0123456789';
+
+describe('gateway with the real authorization server', () => {
+  let redis: Redis;
+  let prefix: string;
+  let dir: string;
+  let as: { url: string; close(): Promise<void> };
+  let gateway: StartedGateway;
+  let upstream: Awaited<ReturnType<typeof startFixtureUpstream>>;
+  let gatewayEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await requireRedis();
+    prefix = uniquePrefix('gw-as');
+    dir = mkdtempSync(join(tmpdir(), 'cloakroom-gw-'));
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    writeFileSync(
+      join(dir, 'clients.yaml'),
+      stringify({
+        clients: [
+          {
+            client_id: 'gateway',
+            client_secret: SECRET,
+            redirect_uris: [`${publicUrl}/auth/callback`],
+            post_logout_redirect_uris: [`${publicUrl}/`],
+            backchannel_logout_uri: `${publicUrl}/auth/backchannel-logout`,
+            grant_types: ['authorization_code', 'refresh_token'],
+            first_party: true,
+            resources: [RESOURCE],
+            scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
+          },
+        ],
+      }),
+    );
+    const asPort = await freePort();
+    as = await startAuthorizationServer({
+      PORT: String(asPort),
+      ISSUER: `http://127.0.0.1:${asPort}`,
+      LOG_LEVEL: 'silent',
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: `${prefix}as:`,
+      CLIENTS_FILE: join(dir, 'clients.yaml'),
+      ACCESS_TOKEN_TTL_SECONDS: '600',
+    });
+    upstream = await startFixtureUpstream();
+    gatewayEnv = {
+      PORT: String(port),
+      ISSUER_URL: as.url,
+      GATEWAY_CLIENT_SECRET: SECRET,
+      GATEWAY_PUBLIC_URL: publicUrl,
+      GATEWAY_ROUTES: `/api=${upstream.url}`,
+      GATEWAY_API_RESOURCE: RESOURCE,
+      GATEWAY_COOKIE_INSECURE_DEV: 'true',
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: `${prefix}gw:`,
+      LOG_LEVEL: 'silent',
+    };
+    gateway = await startGateway(gatewayEnv);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await as?.close();
+    await upstream?.close();
+    if (redis) {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Signs in through the real login form. */
+  async function signIn(username: string, password: string): Promise<CookieJar> {
+    const jar = new CookieJar();
+    const atGateway = (url: URL) => url.origin === gateway.url && !url.pathname.startsWith('/auth/');
+    let { response, url } = await jar.follow(`${gateway.url}/auth/login?returnTo=/`, atGateway);
+    for (let step = 0; step < 4 && !atGateway(url); step++) {
+      const html = await response.text();
+      const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+      if (!action || !csrf)
+        throw new Error(`no form at ${url.href}: ${response.status} ${html.slice(0, 200)}`);
+      const fields: Record<string, string> = html.includes('name="password"')
+        ? { csrf, username, password }
+        : { csrf };
+      const target = new URL(action.replaceAll('&amp;', '&'), url);
+      const posted = await jar.fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
+        body: new URLSearchParams(fields).toString(),
+      });
+      ({ response, url } = await jar.follow(new URL(posted.headers.get('location')!, target), atGateway));
+    }
+    expect(url.origin).toBe(gateway.url);
+    return jar;
+  }
+
+  it('logs power-user in with a 43-character cookie and forwards the whole 9 KB token', async () => {
+    const jar = await signIn('power-user', 'many-groups');
+    const ticket = jar.get(gateway.url, 'cloakroom')!;
+    expect(ticket).toHaveLength(43);
+    const cookieHeader = `cloakroom=${ticket}`;
+    expect(cookieHeader.length).toBeLessThan(100);
+    const response = await jar.fetch(`${gateway.url}/api/whoami`);
+    expect(response.status).toBe(200);
+    const { tokenBytes } = (await response.json()) as { tokenBytes: number };
+    expect(tokenBytes).toBeGreaterThan(8192);
+    const session = (await (await jar.fetch(`${gateway.url}/auth/session`)).json()) as {
+      user: { sub: string; groupsCount: number };
+      sizes: { accessToken: number };
+    };
+    expect(session.user.groupsCount).toBeGreaterThan(200);
+    expect(session.sizes.accessToken).toBe(tokenBytes);
+    // Redis memory of the session stays under 4 KB.
+    const entries = (await dumpPrefix(redis, `${prefix}gw:gateway.session:`)).map((e) => e.key);
+    expect(entries).toHaveLength(1);
+    const bytes = Number(await redis.call('MEMORY', 'USAGE', entries[0]));
+    expect(bytes).toBeLessThanOrEqual(4096);
+  });
+
+  it('refreshes at the real token endpoint once for parallel calls, the cookie unchanged', async () => {
+    const jar = await signIn('alice', 'wonderland');
+    expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
+    const before = upstream.seen.at(-1)!.headers.authorization;
+    // A second instance that considers every token about to expire: its first request refreshes.
+    const eager = await startGateway({ ...gatewayEnv, PORT: '0', GATEWAY_REFRESH_SKEW_SECONDS: '3600' });
+    try {
+      jar.copy(gateway.url, eager.url);
+      const from = upstream.seen.length;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => jar.fetch(`${eager.url}/api/whoami`)),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+      const forwarded = new Set(upstream.seen.slice(from).map((s) => s.headers.authorization));
+      expect(forwarded.size).toBe(1);
+      expect([...forwarded][0]).not.toBe(before);
+      const setCookies = responses.flatMap((r) => r.headers.getSetCookie());
+      expect(setCookies.some((line) => line.startsWith('cloakroom='))).toBe(false);
+    } finally {
+      await eager.close();
+    }
+  });
+
+  it('logs out: end-session URL at the authorization server, the old cookie refused', async () => {
+    const jar = await signIn('alice', 'wonderland');
+    expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
+    const ticket = jar.get(gateway.url, 'cloakroom')!;
+    const logout = await jar.fetch(`${gateway.url}/auth/logout`, {
+      method: 'POST',
+      headers: { 'x-csrf': '1', origin: gateway.url },
+    });
+    const body = (await logout.json()) as { endSessionUrl: string };
+    expect(body.endSessionUrl).toContain(`${as.url}/`);
+    expect(body.endSessionUrl).toContain('id_token_hint=');
+    expect(
+      (await fetch(`${gateway.url}/api/whoami`, { headers: { cookie: `cloakroom=${ticket}` } })).status,
+    ).toBe(401);
+  });
+});
