@@ -1,0 +1,261 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { SignJWT, importJWK } from 'jose';
+import type { JWTPayload } from 'jose';
+import { stringify } from 'yaml';
+import { startAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
+import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
+import { generateJwk } from '../../apps/authorization-server/src/keys/jwks.js';
+import type { PrivateJwk } from '../../apps/authorization-server/src/keys/jwks.js';
+import { startGateway } from '../../apps/gateway/src/bootstrap.js';
+import type { StartedGateway } from '../../apps/gateway/src/bootstrap.js';
+import { JWT_RESOURCE, OPAQUE_RESOURCE, RP, RS, signIn } from './authorization-server.js';
+import { TestBrowser } from './browser.js';
+import { freePort } from './ports.js';
+import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from './redis.js';
+
+export const GATEWAY_CLIENT_ID = 'gateway';
+export const GATEWAY_CLIENT_SECRET = 'stack-gateway-secret-0123456789abcdef';
+/** Plain http on 127.0.0.1: the gateway runs with GATEWAY_COOKIE_INSECURE_DEV, so its cookie has no prefix. */
+export const SESSION_COOKIE = 'cloakroom';
+export const LOGIN_COOKIE = 'cloakroom-login';
+
+export interface StackOptions {
+  /** Gateway instances sharing one Redis prefix (a second one for races). Default 1. */
+  gateways?: 1 | 2;
+  /** Host name browsers use for the authorization server (a browser maps it to 127.0.0.1). */
+  issuerHost?: string;
+  /** Host name browsers use for the gateway. */
+  gatewayHost?: string;
+  /** Public issuer URL when something sits in front of the authorization server (nginx). */
+  issuerUrl?: string;
+  /** Public gateway URL when something sits in front of it (nginx). */
+  gatewayUrl?: string;
+  accessTokenTtlSeconds?: number;
+  asEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+}
+
+export interface StackUpstream {
+  url: string;
+  /** Requests it answered. */
+  count(): number;
+  /** Authorization headers received, in order. */
+  authorizations: string[];
+}
+
+export interface Stack {
+  /** The issuer (public URL of the authorization server). */
+  issuer: string;
+  /** Where the authorization server listens. */
+  asUrl: string;
+  /** Public URL of the gateway (the callback derives from it). */
+  gatewayUrl: string;
+  /** Where each gateway instance listens. */
+  gateways: string[];
+  upstream: StackUpstream;
+  as: RunningAuthorizationServer;
+  redis: Redis;
+  /** The run's Redis key prefix: the authorization server under `as:`, the gateways under `gw:`. */
+  prefix: string;
+  /** The authorization server's private signing key (to forge logout tokens that verify). */
+  signingKey: PrivateJwk;
+  /** Refresh-token grants the authorization server answered with tokens since start. */
+  refreshGrants(): number;
+  /** Signs a JWT with the issuer's key, as the authorization server would. */
+  signAsIssuer(payload: JWTPayload, header?: Record<string, unknown>): Promise<string>;
+  /** Logs in through the gateway with the login form; returns the session ticket and the Cookie header. */
+  login(
+    username: string,
+    password: string,
+  ): Promise<{ ticket: string; cookie: string; browser: TestBrowser }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole Cloakroom flow on 127.0.0.1: the real authorization server, one or two gateway instances
+ * and a trivial upstream that records the bearer tokens it receives, with temporary config files and one
+ * Redis key prefix per run. Clients: the gateway, plus the RP and RS test clients.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const redis = await requireRedis();
+  const prefix = uniquePrefix('stack');
+  const dir = mkdtempSync(join(tmpdir(), 'cloakroom-stack-'));
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const close of stoppers.reverse()) await close().catch(() => undefined);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const asPort = await freePort();
+    const gatewayPorts = await Promise.all(Array.from({ length: options.gateways ?? 1 }, () => freePort()));
+    const asUrl = `http://127.0.0.1:${asPort}`;
+    const issuer = options.issuerUrl ?? `http://${options.issuerHost ?? '127.0.0.1'}:${asPort}`;
+    const gateways = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
+    const gatewayUrl =
+      options.gatewayUrl ?? `http://${options.gatewayHost ?? '127.0.0.1'}:${gatewayPorts[0]}`;
+
+    const signingKey = await generateJwk('RS256');
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [signingKey] }));
+    chmodSync(join(dir, 'jwks.json'), 0o600);
+    const gatewayClient = {
+      client_id: GATEWAY_CLIENT_ID,
+      client_secret: GATEWAY_CLIENT_SECRET,
+      redirect_uris: [`${gatewayUrl}/auth/callback`],
+      post_logout_redirect_uris: [`${gatewayUrl}/`],
+      backchannel_logout_uri: `${gateways[0]}/auth/backchannel-logout`,
+      grant_types: ['authorization_code', 'refresh_token'],
+      first_party: true,
+      resources: [JWT_RESOURCE],
+      scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
+    };
+    writeFileSync(join(dir, 'clients.yaml'), stringify({ clients: [gatewayClient, RP, RS] }));
+    writeFileSync(
+      join(dir, 'resources.yaml'),
+      stringify({
+        resources: [
+          {
+            indicator: JWT_RESOURCE,
+            accessTokenFormat: 'jwt',
+            scopes: ['orders:read', 'orders:write'],
+            groupsClaim: true,
+          },
+          {
+            indicator: OPAQUE_RESOURCE,
+            accessTokenFormat: 'opaque',
+            scopes: ['orders:read', 'orders:write'],
+          },
+        ],
+      }),
+    );
+
+    const as = await startAuthorizationServer({
+      PORT: String(asPort),
+      ISSUER: issuer,
+      LOG_LEVEL: 'silent',
+      LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000000',
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: `${prefix}as:`,
+      USERS_FILE: 'config/demo/users.yaml',
+      CLIENTS_FILE: join(dir, 'clients.yaml'),
+      RESOURCES_FILE: join(dir, 'resources.yaml'),
+      JWKS_FILE: join(dir, 'jwks.json'),
+      ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds ?? 600),
+      ...options.asEnv,
+    });
+    stoppers.push(() => as.close());
+    let refreshGrants = 0;
+    as.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
+      if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshGrants++;
+    });
+
+    const upstream = await startUpstream();
+    stoppers.push(upstream.close);
+
+    const started: StartedGateway[] = [];
+    for (const port of gatewayPorts) {
+      const gateway = await startGateway({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ISSUER_URL: issuer,
+        ...(issuer === asUrl ? {} : { ISSUER_INTERNAL_URL: asUrl }),
+        GATEWAY_CLIENT_ID,
+        GATEWAY_CLIENT_SECRET,
+        GATEWAY_PUBLIC_URL: gatewayUrl,
+        GATEWAY_ROUTES: `/api=${upstream.url}`,
+        GATEWAY_API_RESOURCE: JWT_RESOURCE,
+        GATEWAY_COOKIE_INSECURE_DEV: 'true',
+        REDIS_URL: testRedisUrl(),
+        REDIS_KEY_PREFIX: `${prefix}gw:`,
+        LOG_LEVEL: 'silent',
+        ...options.gatewayEnv,
+      });
+      started.push(gateway);
+      stoppers.push(() => gateway.close());
+    }
+
+    const key = await importJWK(signingKey, signingKey.alg);
+    return {
+      issuer,
+      asUrl,
+      gatewayUrl,
+      gateways,
+      upstream,
+      as,
+      redis,
+      prefix,
+      signingKey,
+      refreshGrants: () => refreshGrants,
+      signAsIssuer: (payload, header = {}) =>
+        new SignJWT(payload)
+          .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, ...header })
+          .sign(key),
+      login: async (username, password) => {
+        const browser = new TestBrowser();
+        const callback = await signIn(
+          browser,
+          new URL('/auth/login?returnTo=/', gatewayUrl),
+          username,
+          password,
+          `${gatewayUrl}/auth/callback`,
+        );
+        const response = await browser.request(callback);
+        await response.arrayBuffer();
+        const ticket = browser.cookie(gatewayUrl, SESSION_COOKIE);
+        if (response.status !== 302 || !ticket) {
+          throw new Error(`callback answered ${response.status} without a session cookie`);
+        }
+        return { ticket, cookie: `${SESSION_COOKIE}=${ticket}`, browser };
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The internal API behind the gateway: `/api/whoami` says whose bearer token it got and how big it was. */
+async function startUpstream(): Promise<StackUpstream & { close(): Promise<void> }> {
+  const authorizations: string[] = [];
+  let count = 0;
+  const server: Server = createServer((req, res) => {
+    count++;
+    const authorization = req.headers.authorization ?? '';
+    authorizations.push(authorization);
+    const token = authorization.replace(/^Bearer /, '');
+    let sub: unknown;
+    try {
+      sub = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sub;
+    } catch {
+      sub = undefined;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        path: req.url,
+        sub,
+        tokenBytes: token.length,
+        sawCookie: req.headers.cookie !== undefined,
+      }),
+    );
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count: () => count,
+    authorizations,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
