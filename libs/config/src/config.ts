@@ -70,7 +70,7 @@ export function loadConfig<T extends object>(
     exposeDefaultValues: true,
   });
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
-  const problems = errors.flatMap((error) => describe(error));
+  const problems = validationProblems(errors);
   if (problems.length === 0) problems.push(...extraChecks(config));
   if (problems.length > 0) throw new ConfigInvalid(problems);
   return config;
@@ -90,9 +90,19 @@ function coerce(value: string, defaultValue: unknown): unknown {
   return value;
 }
 
-function describe(error: ValidationError): string[] {
-  const own = Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message}`);
-  return [...own, ...(error.children ?? []).flatMap(describe)];
+/**
+ * Every constraint a validation failed, as `path: what is expected` lines (`clients[0].redirect_uris: …`),
+ * nested objects and arrays included; a property the schema does not know reads `path: unknown field`.
+ */
+export function validationProblems(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => {
+    const key = /^\d+$/.test(error.property) ? `[${error.property}]` : error.property;
+    const path = !parent ? key : key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`;
+    const own = Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,
+    );
+    return [...own, ...validationProblems(error.children ?? [], path)];
+  });
 }
 
 /** True in production deployments, where dev secrets, dev keys and the memory store are refused. */

@@ -16,7 +16,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
-import type { ValidationError } from 'class-validator';
+import { validationProblems } from '@cloakroom/config';
 import { parse } from 'yaml';
 import { UsersFileInvalid } from './accounts.errors.js';
 import { ARGON2ID_PHC } from './password.hasher.js';
@@ -151,7 +151,7 @@ export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
     }
     const record = plainToInstance(UserRecord, value, { exposeDefaultValues: true });
     const errors = validateSync(record, { whitelist: true, forbidNonWhitelisted: true });
-    problems.push(...errors.flatMap((error) => describe(error, at)));
+    problems.push(...validationProblems(errors, at));
     const sub = record.sub ?? username;
     const owner = subs.get(sub);
     if (owner !== undefined) problems.push(`${at}.sub: ${sub} is already the sub of ${owner}`);
@@ -160,12 +160,4 @@ export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
   }
   if (problems.length > 0) throw new UsersFileInvalid(source, problems);
   return entries;
-}
-
-function describe(error: ValidationError, parent: string): string[] {
-  const path = `${parent}.${error.property}`;
-  const own = Object.values(error.constraints ?? {}).map((message) =>
-    message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,
-  );
-  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, path))];
 }

@@ -17,7 +17,8 @@ import {
   ValidateNested,
   validateSync,
 } from 'class-validator';
-import type { ValidationError, ValidationOptions } from 'class-validator';
+import type { ValidationOptions } from 'class-validator';
+import { validationProblems } from '@cloakroom/config';
 import type { ClientMetadata } from 'oidc-provider';
 import { parse } from 'yaml';
 
@@ -207,9 +208,7 @@ export function clientsFrom(
   }
   const substituted = substituteSecrets(raw as { clients?: unknown }, options, problems);
   const file = plainToInstance(ClientsFile, substituted, { exposeDefaultValues: true });
-  problems.push(
-    ...validateSync(file, { whitelist: true, forbidNonWhitelisted: true }).flatMap((e) => describe(e, '')),
-  );
+  problems.push(...validationProblems(validateSync(file, { whitelist: true, forbidNonWhitelisted: true })));
   if (Array.isArray(file.clients)) {
     const seen = new Set<string>();
     file.clients.forEach((client, index) => {
@@ -323,13 +322,4 @@ function substituteSecrets(
     return { ...client, client_secret: 'unresolved-reference' };
   });
   return { ...raw, clients };
-}
-
-function describe(error: ValidationError, parent: string): string[] {
-  const key = /^\d+$/.test(error.property) ? `[${error.property}]` : error.property;
-  const path = parent ? (key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`) : key;
-  const own = Object.values(error.constraints ?? {}).map((message) =>
-    message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,
-  );
-  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, path))];
 }

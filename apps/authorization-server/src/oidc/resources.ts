@@ -15,7 +15,7 @@ import {
   ValidateNested,
   validateSync,
 } from 'class-validator';
-import type { ValidationError } from 'class-validator';
+import { validationProblems } from '@cloakroom/config';
 import { parse } from 'yaml';
 
 /** One API that access tokens can be issued for (RFC 8707 resource indicator). */
@@ -77,7 +77,7 @@ export function loadResources(path: string): Map<string, ResourceServerDefinitio
     throw new ResourcesFileInvalid(path, [`cannot be read: ${(error as Error).message}`]);
   }
   const file = plainToInstance(ResourcesFile, raw ?? {});
-  const problems = validateSync(file).flatMap((error) => describe(error, ''));
+  const problems = validationProblems(validateSync(file));
   const seen = new Set<string>();
   for (const resource of file.resources ?? []) {
     if (seen.has(resource.indicator)) problems.push(`resources: ${resource.indicator} is listed twice`);
@@ -85,10 +85,4 @@ export function loadResources(path: string): Map<string, ResourceServerDefinitio
   }
   if (problems.length > 0) throw new ResourcesFileInvalid(path, problems);
   return new Map(file.resources.map((resource) => [resource.indicator, resource]));
-}
-
-function describe(error: ValidationError, parent: string): string[] {
-  const path = parent ? `${parent}.${error.property}` : error.property;
-  const own = Object.values(error.constraints ?? {}).map((message) => `${path}: ${message}`);
-  return [...own, ...(error.children ?? []).flatMap((child) => describe(child, path))];
 }
