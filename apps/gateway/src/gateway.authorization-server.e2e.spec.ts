@@ -62,7 +62,7 @@ describe('gateway with the real authorization server', () => {
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: `${prefix}as:`,
       CLIENTS_FILE: join(dir, 'clients.yaml'),
-      ACCESS_TOKEN_TTL_SECONDS: '600',
+      ACCESS_TOKEN_TTL_SECONDS: '10',
     });
     upstream = await startFixtureUpstream();
     gatewayEnv = {
@@ -73,6 +73,7 @@ describe('gateway with the real authorization server', () => {
       GATEWAY_ROUTES: `/api=${upstream.url}`,
       GATEWAY_API_RESOURCE: RESOURCE,
       GATEWAY_COOKIE_INSECURE_DEV: 'true',
+      GATEWAY_REFRESH_SKEW_SECONDS: '0',
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: `${prefix}gw:`,
       LOG_LEVEL: 'silent',
@@ -144,8 +145,10 @@ describe('gateway with the real authorization server', () => {
     const jar = await signIn('alice', 'wonderland');
     expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
     const before = upstream.seen.at(-1)!.headers.authorization;
-    // A second instance that considers every token about to expire: its first request refreshes.
-    const eager = await startGateway({ ...gatewayEnv, PORT: '0', GATEWAY_REFRESH_SKEW_SECONDS: '3600' });
+    // A second instance refreshing 8 s before expiry: 2 s into a 10 s token it refreshes, and the new
+    // token is fresh for it, so every request of the burst shares one refresh.
+    const eager = await startGateway({ ...gatewayEnv, PORT: '0', GATEWAY_REFRESH_SKEW_SECONDS: '8' });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
     try {
       jar.copy(gateway.url, eager.url);
       const from = upstream.seen.length;
