@@ -1,0 +1,4 @@
+export * from './limits.js';
+export * from './token-analysis.js';
+export * from './cookie-analysis.js';
+export * from './budget-report.js';
