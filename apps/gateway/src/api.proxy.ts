@@ -56,6 +56,7 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'upgrade',
 ]);
 const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|\?|#|%2f|%5c|\\|$)|\\|%5c/i;
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
@@ -68,6 +69,7 @@ export class ApiProxy {
   private readonly forwardedProto: string;
   private readonly forwardedHost: string;
   private lastBudgetWarning = 0;
+  private readonly latency = new Map<string, { observe(value: number): void }>();
 
   constructor(private readonly options: ApiProxyOptions) {
     this.allowedOrigins = new Set(options.allowedOrigins);
@@ -162,9 +164,10 @@ export class ApiProxy {
         },
         ({ statusCode, headers: upstreamHeaders }) => {
           status = statusCode;
-          this.options.metrics.upstreamLatency.observe(
-            { route: route.prefix, status: `${Math.floor(statusCode / 100)}xx` },
-            (performance.now() - started) / 1000,
+          this.observeUpstream(
+            route.prefix,
+            STATUS_CLASSES[Math.floor(statusCode / 100)] ?? 'other',
+            started,
           );
           res.writeHead(
             statusCode,
@@ -180,10 +183,7 @@ export class ApiProxy {
       }
       const code = (error as { code?: string }).code;
       const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-      this.options.metrics.upstreamLatency.observe(
-        { route: route.prefix, status: timeout ? 'timeout' : 'unreachable' },
-        (performance.now() - started) / 1000,
-      );
+      this.observeUpstream(route.prefix, timeout ? 'timeout' : 'unreachable', started);
       if (timeout) return sendJson(res, 504, { error: 'upstream_timeout' });
       return sendJson(res, 502, { error: 'upstream_unavailable' });
     }
@@ -204,6 +204,17 @@ export class ApiProxy {
       return;
     }
     sendJson(res, 401, { error: 'unauthenticated' }, clear);
+  }
+
+  /** Label children are looked up once: resolving labels on every request costs more than observing. */
+  private observeUpstream(route: string, status: string, started: number): void {
+    const key = `${route} ${status}`;
+    let child = this.latency.get(key);
+    if (child === undefined) {
+      child = this.options.metrics.upstreamLatency.labels(route, status);
+      this.latency.set(key, child);
+    }
+    child.observe((performance.now() - started) / 1000);
   }
 
   private observeHeader(bytes: number): void {

@@ -140,11 +140,11 @@ export class BffSessions {
     if (hot === undefined) {
       hot = await this.readHot(dek);
       if (hot === undefined) return undefined;
-      if (hot.absoluteExpiresAt <= nowS) {
-        await this.destroy(dek, 'logout');
-        return undefined;
-      }
       if (useCache) this.cache.set(slot, hot);
+    }
+    if (hot.absoluteExpiresAt <= nowS) {
+      await this.destroy(dek, 'logout');
+      return undefined;
     }
     if (hot.accessExpiresAt - this.settings.refreshSkewSeconds <= nowS) {
       const stale: HotSession = hot;
