@@ -1,0 +1,11 @@
+// Real Chromium and a real nginx in front of the stack: `npm run test:browser`, not part of `npm test`.
+import base from '../../jest.config.js';
+
+/** @type {import('jest').Config} */
+export default {
+  ...base,
+  rootDir: '../..',
+  testMatch: ['<rootDir>/test/browser/**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 60_000,
+};
