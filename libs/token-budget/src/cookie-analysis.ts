@@ -1,6 +1,6 @@
 import { byteLength, evaluateCookie, evaluateHeaderLine } from './limits.js';
 import type { Verdict } from './limits.js';
-import { analyzeToken, isJwtShaped } from './token-analysis.js';
+import { analyzeToken, isJwtShaped, TokenMalformed } from './token-analysis.js';
 import type { TokenAnalysis } from './token-analysis.js';
 
 export interface CookieWeight {
@@ -39,7 +39,14 @@ const CHUNK = /^(.+)\.(\d{1,3})$/;
 function tokenOf(cookieName: string, value: string): TokenAnalysis | undefined {
   const unquoted =
     value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
-  return isJwtShaped(unquoted) ? analyzeToken(unquoted, { cookieName }) : undefined;
+  if (!isJwtShaped(unquoted)) return undefined;
+  try {
+    return analyzeToken(unquoted, { cookieName });
+  } catch (error) {
+    // A value that only looks like a JWT is weighed as an opaque cookie.
+    if (error instanceof TokenMalformed) return undefined;
+    throw error;
+  }
 }
 
 /** Parses a Cookie request header (with or without the leading `Cookie:`) and weighs each cookie. */

@@ -168,6 +168,16 @@ describe('analyzeCookieHeader', () => {
     expect(over.fits).toBe(false);
   });
 
+  it('weighs a value that only looks like a JWT as an opaque cookie', () => {
+    const fake = `${b64('{"alg":"HS256"}')}.${b64('[1,2]')}.sig`;
+    const analysis = analyzeCookieHeader(`x=${fake}`);
+    expect(analysis.cookies[0]).toEqual({
+      name: 'x',
+      valueBytes: fake.length,
+      nameValueBytes: fake.length + 1,
+    });
+  });
+
   it('analyses JWT cookies and reassembles chunked ones', async () => {
     const jwt = await new SignJWT({ groups: Array.from({ length: 400 }, (_, i) => `g${i}`) })
       .setProtectedHeader({ alg: 'HS256' })
