@@ -443,6 +443,31 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     }
   });
 
+  it('stops trusting its cache within the heartbeat when Redis goes silent without a disconnect', async () => {
+    const relay = await startTcpProxy('127.0.0.1', Number(new URL(testRedisUrl()).port || 6379));
+    const c = await startGateway({
+      ...baseEnv,
+      PORT: '0',
+      REDIS_URL: `redis://127.0.0.1:${relay.port}`,
+      REDIS_COMMAND_TIMEOUT_MS: '300',
+    });
+    try {
+      const jar = await login();
+      expect((await api(jar, c)).status).toBe(200);
+      expect((await api(jar, c)).status).toBe(200);
+      relay.freeze();
+      // Still served from the cache right away (the bound is the heartbeat, not zero)...
+      expect((await api(jar, c)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // ...but not after it: the store is asked, and does not answer.
+      const response = await api(jar, c);
+      expect(response.status).toBe(503);
+    } finally {
+      await c.close();
+      await relay.close();
+    }
+  });
+
   it('answers 503 when the session store is unreachable, never 500', async () => {
     const closed = await freePort();
     const down = await startGateway({

@@ -40,18 +40,24 @@ export class LocalInvalidationBus extends InvalidationBus {
 
 /**
  * Redis pub/sub. The subscriber has its own connection; the bus is live only between a confirmed
- * SUBSCRIBE and the next disconnect, and every disconnect tells listeners to forget everything.
+ * SUBSCRIBE and the next disconnect, and every disconnect tells listeners to forget everything. A
+ * heartbeat catches what TCP does not report quickly (a silent partition): an unanswered PING counts as
+ * a disconnect.
  */
 export class RedisInvalidationBus extends InvalidationBus {
   private subscribed = false;
   private closed = false;
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly publisher: Redis | Cluster,
     private readonly subscriber: Redis | Cluster,
     private readonly channel: string,
+    heartbeatMs = 1000,
   ) {
     super();
+    this.heartbeat = setInterval(() => void this.beat(heartbeatMs), heartbeatMs);
+    this.heartbeat.unref();
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.emit(message);
@@ -85,7 +91,27 @@ export class RedisInvalidationBus extends InvalidationBus {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribed = false;
+    clearInterval(this.heartbeat);
     this.subscriber.disconnect();
+  }
+
+  private async beat(timeoutMs: number): Promise<void> {
+    if (this.closed || this.subscriber.status !== 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      this.subscriber.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!answered && this.subscribed) {
+      this.subscribed = false;
+      this.emit(INVALIDATE_ALL);
+    } else if (answered && !this.subscribed && !this.closed) {
+      await this.subscribe();
+    }
   }
 
   private async subscribe(): Promise<void> {

@@ -6,8 +6,16 @@ import type { AddressInfo } from 'node:net';
 export async function startTcpProxy(
   targetHost: string,
   targetPort: number,
-): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+): Promise<{
+  port: number;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  /** Keeps connections open but carries nothing: a silent partition, which TCP does not report. */
+  freeze(): void;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
+  let frozen = false;
   let server: Server;
   let port = 0;
   const listen = () =>
@@ -19,7 +27,14 @@ export async function startTcpProxy(
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => undefined);
         }
-        client.pipe(upstream).pipe(client);
+        for (const [from, to] of [
+          [client, upstream],
+          [upstream, client],
+        ]) {
+          from.on('data', (chunk: Buffer) => {
+            if (!frozen) to.write(chunk);
+          });
+        }
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });
@@ -34,5 +49,16 @@ export async function startTcpProxy(
       server.close(() => resolve());
     });
   await listen();
-  return { port, cut, restore: listen, close: cut };
+  return {
+    port,
+    cut,
+    restore: async () => {
+      frozen = false;
+      await listen();
+    },
+    freeze: () => {
+      frozen = true;
+    },
+    close: cut,
+  };
 }
