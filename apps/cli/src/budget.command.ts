@@ -28,6 +28,7 @@ interface BudgetArgs {
   clientId?: string;
   clientSecret?: string;
   resource?: string;
+  redirectUri?: string;
 }
 
 const VALUE_OPTIONS: Record<string, keyof BudgetArgs> = {
@@ -39,6 +40,7 @@ const VALUE_OPTIONS: Record<string, keyof BudgetArgs> = {
   '--client-id': 'clientId',
   '--client-secret': 'clientSecret',
   '--resource': 'resource',
+  '--redirect-uri': 'redirectUri',
 };
 
 function parseBudgetArgs(argv: string[]): BudgetArgs {
@@ -111,6 +113,7 @@ export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDepen
           clientId: args.clientId,
           clientSecret: args.clientSecret,
           resource: args.resource,
+          redirectUri: args.redirectUri,
           user: args.user,
           password: await resolve(args.password!, io, 'password'),
         })

@@ -123,10 +123,20 @@ describe('cloakroom budget', () => {
     expect(result.code).toBe(1);
   });
 
-  it('says issuing for a user is not available yet: exit 3, no password echoed', async () => {
-    const result = await run(['budget', '--user', 'ada', '--password', 'hunter2']);
+  it('says when no authorization server answers: exit 3, no password echoed', async () => {
+    const result = await run([
+      'budget',
+      '--user',
+      'ada',
+      '--password',
+      'hunter2',
+      '--issuer',
+      'http://127.0.0.1:1',
+    ]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^error: issuing a token for a user is not available/);
+    expect(result.stderr).toMatch(
+      /^error: cannot read http:\/\/127\.0\.0\.1:1\/\.well-known\/openid-configuration/,
+    );
     expect(result.stderr).not.toContain('hunter2');
   });
 

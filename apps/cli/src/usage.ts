@@ -2,7 +2,7 @@
 export const USAGE = `Usage: cloakroom budget <jwt | -> [--cookie-name <name>] [--json]
        cloakroom budget --cookie <Cookie header | -> [--json]
        cloakroom budget --user <id> --password <pw | -> [--issuer <url>] [--client-id <id>]
-                        [--client-secret <secret>] [--resource <uri>] [--json]
+                        [--client-secret <secret>] [--resource <uri>] [--redirect-uri <uri>] [--json]
 
 Weighs a token before it breaks production: its size, header/payload/signature, each claim's share,
 and verdicts against the limits it meets on the way (each with its source):
@@ -18,6 +18,9 @@ JWT cookies, chunked ones (name.0, name.1 …) too.
   -                 read the token, the Cookie header or the password from stdin
   --json            print the analysis as JSON
   --issuer          authorization server for --user (default http://localhost:3000)
+  --user            sign in as this user through the sign-in form, as the client would (default client:
+                    the demo gateway, its redirect URI and the demo API as resource) and weigh the
+                    access token issued
 
 Exit codes: 0 everything fits every limit, 1 a limit is exceeded, 2 wrong usage or unreadable input,
 3 no token could be obtained (--user).
