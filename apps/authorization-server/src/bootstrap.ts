@@ -70,9 +70,10 @@ export async function startAuthorizationServer(
       resources: directory.resources,
       jwks: directory.jwks,
       unsealedMemoryAdapter: options.unsealedMemoryAdapter,
-      onJwtAccessToken: (payload, clientId) => watch.check('access_token', payload, clientId),
+      onJwtAccessToken: (payload, clientId) => watch.checkPayload('access_token', payload, clientId),
     });
     observeProvider(provider, logger, metrics);
+    watch.watchIdTokens(provider);
 
     const app = await NestFactory.create(
       AuthorizationServerModule.register({
