@@ -169,10 +169,7 @@ export class ApiProxy {
             STATUS_CLASSES[Math.floor(statusCode / 100)] ?? 'other',
             started,
           );
-          res.writeHead(
-            statusCode,
-            responseHeaders(upstreamHeaders as IncomingHttpHeaders, this.options.cookies),
-          );
+          res.writeHead(statusCode, responseHeaders(upstreamHeaders as IncomingHttpHeaders));
           return res;
         },
       );
@@ -244,7 +241,7 @@ function forwardHeaders(incoming: IncomingHttpHeaders): Record<string, string | 
   return out;
 }
 
-function responseHeaders(upstream: IncomingHttpHeaders, cookies: SessionCookies): OutgoingHttpHeaders {
+function responseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named =
     typeof upstream.connection === 'string' ? upstream.connection.toLowerCase().split(/\s*,\s*/) : [];
@@ -257,7 +254,7 @@ function responseHeaders(upstream: IncomingHttpHeaders, cookies: SessionCookies)
   if (setCookie !== undefined) {
     // An upstream must not overwrite the gateway's own cookies.
     const list = (Array.isArray(setCookie) ? setCookie : [String(setCookie)]).filter(
-      (line) => !line.startsWith(`${cookies.session}=`) && !line.startsWith(`${cookies.login}=`),
+      (line) => !SessionCookies.RESERVED.includes(line.slice(0, line.indexOf('=')).trim()),
     );
     out['set-cookie'] = list;
   }

@@ -5,6 +5,8 @@ import type { SetCookie } from 'cookie';
 export class SessionCookies {
   readonly session: string;
   readonly login: string;
+  /** Names no upstream may set, in either cookie mode. */
+  static readonly RESERVED = ['__Host-cloakroom', '__Host-cloakroom-login', 'cloakroom', 'cloakroom-login'];
   private readonly base: Omit<SetCookie, 'name' | 'value'>;
 
   constructor(secure: boolean) {

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { freePort } from '../../../test/support/ports.js';
+import { startGateway } from './bootstrap.js';
+import type { StartedGateway } from './bootstrap.js';
+import {
+  FIXTURE_CLIENT_SECRET,
+  FIXTURE_RESOURCE,
+  FIXTURE_SCOPES,
+  startFixtureProvider,
+} from './testing/fixture-provider.js';
+import type { FixtureProvider } from './testing/fixture-provider.js';
+import { startFixtureUpstream } from './testing/fixture-upstream.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Slow suite (a real browser), not part of `npm test`:
+//   node --experimental-vm-modules node_modules/jest/bin/jest.js --testPathIgnorePatterns=/node_modules/ --testPathPatterns demo-page
+describe('the demo page in Chromium', () => {
+  let op: FixtureProvider;
+  let upstream: Awaited<ReturnType<typeof startFixtureUpstream>>;
+  let gateway: StartedGateway;
+  let browser: Browser;
+  let gatewayUrl: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // `localhost` is a secure context: the real __Host- cookie (Secure) works over plain http there.
+    gatewayUrl = `http://localhost:${port}`;
+    op = await startFixtureProvider({ gatewayUrl, accessTokenTtlSeconds: 60, groups: 12 });
+    upstream = await startFixtureUpstream();
+    gateway = await startGateway({
+      PORT: String(port),
+      ISSUER_URL: op.issuer,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      GATEWAY_PUBLIC_URL: gatewayUrl,
+      GATEWAY_ROUTES: `/api=${upstream.url}`,
+      GATEWAY_API_RESOURCE: FIXTURE_RESOURCE,
+      GATEWAY_SCOPES: FIXTURE_SCOPES,
+      LOG_LEVEL: 'silent',
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    await op?.close();
+    await upstream?.close();
+  });
+
+  it('logs in, shows who and the sizes, calls /api/whoami, logs out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${gatewayUrl}/`);
+    await page.waitForSelector('text=Nobody is logged in.');
+
+    await Promise.all([page.waitForURL(`${gatewayUrl}/`), page.click('#login')]);
+    await page.waitForSelector('text=Logged in as Fixture alice');
+    const cookies = await context.cookies(gatewayUrl);
+    expect(cookies.map((c) => c.name)).toEqual(['__Host-cloakroom']);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    expect(await page.textContent('#size-cookie')).toBe(String('__Host-cloakroom'.length + 1 + 43));
+    expect(Number((await page.textContent('#size-access'))!.replace(/\D/g, ''))).toBeGreaterThan(500);
+
+    await page.click('#whoami');
+    await page.waitForSelector('#answer:has-text("200")');
+    const answer = (await page.textContent('#answer'))!;
+    expect(answer).toContain('"sawCookie": false');
+    // The session cookie is invisible to scripts; an upstream cannot set one of the gateway's names.
+    expect(await page.evaluate('document.cookie')).toBe('upstream-pref=1');
+
+    await page.click('#logout');
+    await page.waitForURL((url) => url.href.startsWith(op.issuer));
+    const after = await fetch(`${gatewayUrl}/api/whoami`, {
+      headers: { cookie: `__Host-cloakroom=${cookies[0].value}` },
+    });
+    expect(after.status).toBe(401);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
