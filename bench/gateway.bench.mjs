@@ -1,0 +1,430 @@
+// The Cloakroom gateway against what users would pick instead, side by side in one run.
+//   npm run bench:gateway       (needs `npm run build` and a Redis at REDIS_URL or 127.0.0.1:6379)
+// Every server runs in its own process; autocannon runs here. Rounds alternate the scenario order and the
+// table gives medians; ratios are per round against the bare proxy of that round, then the median.
+// --write replaces the section in BENCHMARKS.md; --quick shortens every run (smoke test, not figures).
+// BENCH_CPU_PROF=<dir> starts the gateway processes with --cpu-prof into that directory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { startAuthorizationServer } from '../apps/authorization-server/dist/bootstrap.js';
+import { startGateway } from '../apps/gateway/dist/bootstrap.js';
+import { freePort, load, median, startServer } from './gateway/load.mjs';
+import { gatewaySession, tokenSet } from './gateway/sign-in.mjs';
+import { fmt, machine, table } from './lib.mjs';
+import { replaceSection } from './report.mjs';
+
+const quick = process.argv.includes('--quick');
+const CONNECTIONS = 10;
+const SECONDS = quick ? 1 : 5;
+const WARMUP_SECONDS = 1;
+const LATENCY_SECONDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 3;
+const BROWSER_COOKIE_LIMIT = 4096;
+const RESOURCE = 'http://localhost:4000';
+const SCOPE = 'openid profile email groups offline_access orders:read orders:write';
+const GATEWAY_SECRET = `bench-gateway-${randomBytes(12).toString('hex')}`;
+const RP = {
+  id: 'bench-rp',
+  secret: `bench-rp-${randomBytes(12).toString('hex')}`,
+  redirectUri: 'http://127.0.0.1:9/callback',
+  scope: SCOPE,
+  resource: RESOURCE,
+};
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `bench:gw:${randomBytes(4).toString('hex')}:`;
+const redis = new Redis(redisUrl);
+const started = [];
+const dir = mkdtempSync(join(tmpdir(), 'cloakroom-bench-'));
+let stopAs;
+const log = (line) => console.error(`[bench:gateway] ${line}`);
+
+try {
+  // --- The real authorization server, the gateway that logs in through it, and the token strings.
+  const upstream = await startServer('upstream');
+  started.push(upstream);
+  const loginPort = await freePort();
+  const publicUrl = `http://127.0.0.1:${loginPort}`;
+  writeFileSync(
+    join(dir, 'clients.yaml'),
+    stringify({
+      clients: [
+        {
+          client_id: 'gateway',
+          client_secret: GATEWAY_SECRET,
+          redirect_uris: [`${publicUrl}/auth/callback`],
+          post_logout_redirect_uris: [`${publicUrl}/`],
+          grant_types: ['authorization_code', 'refresh_token'],
+          first_party: true,
+          resources: [RESOURCE],
+          scopes: SCOPE.split(' '),
+        },
+        {
+          client_id: RP.id,
+          client_secret: RP.secret,
+          redirect_uris: [RP.redirectUri],
+          grant_types: ['authorization_code', 'refresh_token'],
+          first_party: true,
+          resources: [RESOURCE],
+          scopes: SCOPE.split(' '),
+        },
+      ],
+    }),
+  );
+  const asPort = await freePort();
+  // Tokens outlive the run: no scenario refreshes while it is measured.
+  const as = await startAuthorizationServer({
+    PORT: String(asPort),
+    ISSUER: `http://127.0.0.1:${asPort}`,
+    LOG_LEVEL: 'silent',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `${prefix}as:`,
+    CLIENTS_FILE: join(dir, 'clients.yaml'),
+    USERS_FILE: 'config/demo/users.yaml',
+    RESOURCES_FILE: 'config/demo/resources.yaml',
+    ACCESS_TOKEN_TTL_SECONDS: '7200',
+  });
+  stopAs = () => as.close();
+  const gatewayEnv = {
+    ISSUER_URL: as.url,
+    GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
+    GATEWAY_PUBLIC_URL: publicUrl,
+    GATEWAY_ROUTES: `/api=${upstream.url}`,
+    GATEWAY_API_RESOURCE: RESOURCE,
+    GATEWAY_SCOPES: SCOPE,
+    GATEWAY_COOKIE_INSECURE_DEV: 'true',
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `${prefix}gw:`,
+    LOG_LEVEL: 'error',
+  };
+  const loginGateway = await startGateway({ ...gatewayEnv, PORT: String(loginPort) });
+  const cookieName = 'cloakroom';
+  const powerTicket = await gatewaySession(publicUrl, cookieName, 'power-user', 'many-groups');
+  // Redis bytes of the power-user's gateway session, before any other session exists.
+  const gatewayKeys = await keysOf(`${prefix}gw:`);
+  const gatewaySessionKey = gatewayKeys.filter((k) => k.key.includes('gateway.session'));
+  const gatewayIndexKeys = gatewayKeys.filter((k) => !k.key.includes('gateway.session'));
+  const aliceTicket = await gatewaySession(publicUrl, cookieName, 'alice', 'wonderland');
+  await loginGateway.close();
+  const power = await tokenSet(as.url, RP, 'power-user', 'many-groups');
+  const alice = await tokenSet(as.url, RP, 'alice', 'wonderland');
+  const sizes = (set) => ({
+    access: set.access_token.length,
+    refresh: set.refresh_token?.length ?? 0,
+    id: set.id_token?.length ?? 0,
+  });
+  log(`power-user tokens ${JSON.stringify(sizes(power))}, alice ${JSON.stringify(sizes(alice))}`);
+
+  // --- The servers, each in its own process.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const secret = randomBytes(32).toString('base64url');
+  const servers = {};
+  for (const [name, kind, options, execArgv] of [
+    ['bare', 'bare', { upstream: upstream.url }],
+    ['header', 'header', { upstream: upstream.url, accessToken: power.access_token }],
+    ['gatewayHot', 'gateway', { env: { ...gatewayEnv, PORT: '0' } }, profile],
+    [
+      'gatewayCold',
+      'gateway',
+      { env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } },
+      profile,
+    ],
+    ['gzip', 'gzip', { upstream: upstream.url }],
+    [
+      'expressSession',
+      'express-session',
+      { upstream: upstream.url, redisUrl, prefix: `${prefix}es:`, secret },
+    ],
+    ['ironSession', 'iron-session', { upstream: upstream.url, secret }],
+  ]) {
+    servers[name] = await startServer(kind, options, execArgv);
+    started.push(servers[name]);
+  }
+  // The authorization server is not needed any more (no refresh happens): it stays out of the figures.
+  await stopAs();
+  stopAs = undefined;
+
+  // --- Each scenario's cookie, made the way its library makes it.
+  const gzipChunks = chunk(
+    gzipSync(JSON.stringify(power)).toString('base64url'),
+    'tokens',
+    BROWSER_COOKIE_LIMIT,
+  );
+  const expressCookie = await loginCookie(servers.expressSession.url, power, 'connect.sid');
+  const expressKeys = await keysOf(`${prefix}es:`);
+  const ironPower = await ironLogin(servers.ironSession.url, power);
+  const ironAlice = await ironLogin(servers.ironSession.url, alice);
+  if (!ironAlice.cookie) throw new Error(`iron-session refused alice's token set: ${ironAlice.error}`);
+
+  const scenarios = [
+    { id: 'bare', label: '1. bare reverse proxy (undici)', server: 'bare', token: 0 },
+    { id: 'header', label: '2. bare proxy + fixed Authorization', server: 'header', token: power },
+    {
+      id: 'hot',
+      label: '3a. Cloakroom gateway, hot',
+      server: 'gatewayHot',
+      cookie: `${cookieName}=${powerTicket}`,
+      token: power,
+      redis: sum(gatewaySessionKey),
+    },
+    {
+      id: 'cold',
+      label: '3b. Cloakroom gateway, cold (cache off)',
+      server: 'gatewayCold',
+      cookie: `${cookieName}=${powerTicket}`,
+      token: power,
+      redis: sum(gatewaySessionKey),
+    },
+    {
+      id: 'gzip',
+      label: `4. gzip token set in ${gzipChunks.length} cookie(s)`,
+      server: 'gzip',
+      cookie: gzipChunks.join('; '),
+      token: power,
+    },
+    {
+      id: 'express',
+      label: '5. express-session + connect-redis',
+      server: 'expressSession',
+      cookie: expressCookie,
+      token: power,
+      redis: sum(expressKeys),
+    },
+    {
+      id: 'iron',
+      label: "6. iron-session sealed cookie (alice's set)",
+      server: 'ironSession',
+      cookie: ironAlice.cookie,
+      token: alice,
+    },
+    {
+      id: 'hotAlice',
+      label: "3c. Cloakroom gateway, hot (alice's set)",
+      server: 'gatewayHot',
+      cookie: `${cookieName}=${aliceTicket}`,
+      token: alice,
+    },
+  ];
+  for (const s of scenarios) s.url = `${servers[s.server].url}/api/whoami`;
+
+  // Every scenario must really forward its token before it is timed. The gateway holds tokens of its own
+  // sign-in, of the same user and claims as the captured ones: their sizes may differ by a few bytes.
+  for (const s of scenarios) {
+    const response = await fetch(s.url, { headers: s.cookie ? { cookie: s.cookie } : {} });
+    const body = await response.json();
+    const expected = s.token ? `Bearer ${s.token.access_token}`.length : 0;
+    if (response.status !== 200 || Math.abs(body.authorization - expected) > 16) {
+      throw new Error(
+        `${s.label}: answered ${response.status}, forwarded ${body.authorization} bytes of ${expected}`,
+      );
+    }
+  }
+
+  // --- Throughput on CONNECTIONS connections, then latency on 1, rounds in alternating order.
+  for (const s of scenarios) s.runs = [];
+  for (const s of scenarios) s.single = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? [...scenarios].reverse() : scenarios;
+    for (const s of order) {
+      const server = servers[s.server];
+      await load({ url: s.url, cookie: s.cookie, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+      const cpuBefore = await server.cpu();
+      const run = await load({ url: s.url, cookie: s.cookie, connections: CONNECTIONS, seconds: SECONDS });
+      run.cpuUs = (await server.cpu()) - cpuBefore;
+      run.cpuPerRequest = run.cpuUs / run.requests;
+      s.runs[round] = run;
+      log(`round ${round + 1} ${s.label}: ${fmt(run.rps, 0)} req/s, ${fmt(run.cpuPerRequest, 1)} µs CPU/req`);
+    }
+    for (const s of order) {
+      await load({ url: s.url, cookie: s.cookie, connections: 1, seconds: WARMUP_SECONDS / 2 });
+      s.single[round] = await load({
+        url: s.url,
+        cookie: s.cookie,
+        connections: 1,
+        seconds: LATENCY_SECONDS,
+      });
+    }
+  }
+
+  // --- Figures: medians of the rounds; ratios per round against the bare proxy of the same round.
+  const bare = scenarios[0];
+  const ratio = (s, pick, runs = 'runs') =>
+    median(s[runs].map((run, round) => pick(run) / pick(bare[runs][round])));
+  const stat = (s, pick, runs = 'runs') => median(s[runs].map(pick));
+  const failures = scenarios.filter((s) => [...s.runs, ...s.single].some((run) => run.failures > 0));
+  const cookieBytes = (s) => (s.cookie ? Buffer.byteLength(s.cookie) : 0);
+  const rows = scenarios.map((s) => [
+    s.label,
+    fmt(
+      stat(s, (r) => r.rps),
+      0,
+    ),
+    fmt(ratio(s, (r) => r.rps)),
+    fmt(
+      stat(s, (r) => r.p50),
+      3,
+    ),
+    fmt(ratio(s, (r) => r.p50)),
+    fmt(
+      stat(s, (r) => r.p99),
+      3,
+    ),
+    fmt(ratio(s, (r) => r.p99)),
+    fmt(
+      stat(s, (r) => r.cpuPerRequest),
+      1,
+    ),
+    fmt(ratio(s, (r) => r.cpuPerRequest)),
+    s.cookie ? String(cookieBytes(s)) : '—',
+    s.redis ? String(s.redis) : '—',
+  ]);
+  const singleRows = scenarios.map((s) => [
+    s.label,
+    fmt(
+      stat(s, (r) => r.p50, 'single'),
+      3,
+    ),
+    fmt(
+      stat(s, (r) => r.p99, 'single'),
+      3,
+    ),
+    fmt(ratio(s, (r) => r.p99, 'single')),
+    fmt(median(s.single.map((run, round) => run.p99 - bare.single[round].p99)), 3),
+  ]);
+
+  const byId = Object.fromEntries(scenarios.map((s) => [s.id, s]));
+  const rps = (id) => ratio(byId[id], (r) => r.rps);
+  const added = median(byId.hot.single.map((run, round) => run.p99 - bare.single[round].p99));
+  const rivals = ['gzip', 'express', 'iron'];
+  const targets = [
+    ['gateway hot ≥ 0.80× bare proxy req/s', `${fmt(rps('hot'))}×`, rps('hot') >= 0.8],
+    ['gateway cold ≥ 0.55× bare proxy req/s', `${fmt(rps('cold'))}×`, rps('cold') >= 0.55],
+    [
+      'gateway hot ahead of scenarios 4–6 in req/s',
+      rivals.map((id) => `${id} ${fmt(rps(id))}×`).join(', '),
+      rivals.every((id) => rps(id) < rps('hot')),
+    ],
+    [
+      'gateway cold ahead of scenarios 4–6 in req/s',
+      `cold ${fmt(rps('cold'))}×`,
+      rivals.every((id) => rps(id) < rps('cold')),
+    ],
+    ['p99 added over the bare proxy at 1 connection ≤ 0.3 ms (hot)', `${fmt(added, 3)} ms`, added <= 0.3],
+    [
+      "Redis ≤ 4 KB per session for the power-user's set",
+      `${sum(gatewaySessionKey)} B`,
+      sum(gatewaySessionKey) <= 4096,
+    ],
+  ].map(([target, measured, met]) => [target, measured, met ? 'met' : '**missed**']);
+
+  const tokenLine = (name, set) => {
+    const s = sizes(set);
+    return `${name}: access token ${s.access} B (JWT), refresh ${s.refresh} B, id token ${s.id} B`;
+  };
+  const section = [
+    `Machine: ${machine()}. Command: \`npm run bench:gateway\` (after \`npm run build\`; Redis at ${redisUrl.replace(/\/\/.*@/, '//')}).`,
+    '',
+    `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the scenario over the bare proxy of the same round (median over rounds): for req/s higher is better, for latency and CPU lower is better.`,
+    '',
+    `Token sets from the real authorization server (demo users, resource ${RESOURCE} with groups in the JWT): ${tokenLine('power-user', power)}; ${tokenLine('alice', alice)}.`,
+    '',
+    table(
+      [
+        'scenario',
+        'req/s',
+        '× bare',
+        'p50 ms',
+        '× bare',
+        'p99 ms',
+        '× bare',
+        'CPU µs/req',
+        '× bare',
+        'cookie B',
+        'Redis B/session',
+      ],
+      rows,
+    ),
+    '',
+    'Latency at 1 connection (sequential requests):',
+    '',
+    table(['scenario', 'p50 ms', 'p99 ms', 'p99 × bare', 'p99 added over bare, ms'], singleRows),
+    '',
+    'Targets:',
+    '',
+    table(['target', 'measured', ''], targets),
+    '',
+    'Notes:',
+    '',
+    `- Cookie bytes are the \`Cookie\` header the browser sends. The gateway's cookie is ${cookieName}=<43 characters> here (plain-http development name); in production it is \`__Host-cloakroom\`, 7 bytes more.`,
+    `- Redis bytes are \`MEMORY USAGE … SAMPLES 0\` of the session key. The gateway also keeps index entries per login (the OIDC \`sid\` and the user, for back-channel logout): ${gatewayIndexKeys.length} key(s), ${sum(gatewayIndexKeys)} B in all for the power-user's one session. express-session keeps the token set in plaintext JSON.`,
+    `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,
+    `- iron-session with the power-user's set: ${ironPower.cookie ? `a ${ironPower.cookie.length}-byte cookie, over the ${BROWSER_COOKIE_LIMIT}-byte browser limit (a browser drops it)` : `refused (${ironPower.error})`}. It is measured with alice's smaller set; row 3c is the gateway with that same set.`,
+    '- express-openid-connect (optional scenario 7) is not measured: it is not a dependency of this repository.',
+    ...(failures.length
+      ? [`- **Non-2xx answers or errors during:** ${failures.map((s) => s.label).join(', ')}.`]
+      : []),
+  ].join('\n');
+
+  console.log(section);
+  if (process.argv.includes('--write')) replaceSection('Gateway against the alternatives', section);
+} finally {
+  for (const server of started.reverse()) await server.stop().catch(() => {});
+  await stopAs?.().catch(() => {});
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function keysOf(keyPrefix) {
+  const keys = await redis.keys(`${keyPrefix}*`);
+  return Promise.all(
+    keys.map(async (key) => ({
+      key,
+      bytes: Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')),
+    })),
+  );
+}
+
+function sum(keys) {
+  return keys.reduce((n, k) => n + k.bytes, 0);
+}
+
+/** Splits a value over cookies `name.0`, `name.1`… each within the browser limit (name=value). */
+function chunk(value, name, limit) {
+  const room = limit - `${name}.0=`.length;
+  const cookies = [];
+  for (let i = 0, at = 0; at < value.length; i++, at += room)
+    cookies.push(`${name}.${i}=${value.slice(at, at + room)}`);
+  return cookies;
+}
+
+/** Posts a token set to a scenario's sign-in stand-in; returns `name=value` of its session cookie. */
+async function loginCookie(url, tokens, name) {
+  const response = await fetch(`${url}/bench/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(tokens),
+  });
+  if (!response.ok) throw new Error(`${url}: sign-in stand-in answered ${response.status}`);
+  const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  if (!line) throw new Error(`${url}: no ${name} cookie`);
+  return line.split(';')[0];
+}
+
+async function ironLogin(url, tokens) {
+  const response = await fetch(`${url}/bench/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(tokens),
+  });
+  if (!response.ok) return { error: (await response.json()).error };
+  const line = response.headers.getSetCookie().find((c) => c.startsWith('iron='));
+  return line ? { cookie: line.split(';')[0] } : { error: 'no cookie set' };
+}
