@@ -1,18 +1,13 @@
-import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { startDemoApi } from './bootstrap.js';
 
-@Controller()
-class HealthController {
-  @Get('healthz')
-  health(): { status: string } {
-    return { status: 'ok' };
+try {
+  const api = await startDemoApi();
+  console.warn(`Cloakroom demo API listening on ${api.url}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void api.close().then(() => process.exit(0)));
   }
+} catch (error) {
+  const known = error instanceof Error && /Invalid$/.test(error.name);
+  console.error(known ? (error as Error).message : error);
+  process.exit(1);
 }
-
-@Module({ controllers: [HealthController] })
-class AppModule {}
-
-const app = await NestFactory.create(AppModule);
-app.enableShutdownHooks();
-await app.listen(Number(process.env.PORT ?? 4000), process.env.HOST ?? '127.0.0.1');

@@ -1,0 +1,54 @@
+import { Global, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import {
+  AutoBearerStrategy,
+  BearerGuard,
+  IntrospectionBearerStrategy,
+  IntrospectionGuard,
+  JwtBearerStrategy,
+  JwtGuard,
+  VERIFIERS,
+} from './resource-server.guards.js';
+import type { Verifiers } from './resource-server.guards.js';
+import type { ResourceServerConfig, TokenValidation } from './resource-server.config.js';
+import { TokenVerifier } from './token-verifier.js';
+
+/** Builds one verifier per validation mode from one configuration. */
+export function createVerifiers(config: ResourceServerConfig): Verifiers {
+  const modes: TokenValidation[] = ['jwt', 'introspection', 'auto'];
+  return Object.fromEntries(
+    modes.map((mode) => [
+      mode,
+      new TokenVerifier(Object.assign(Object.create(config), { TOKEN_VALIDATION: mode })),
+    ]),
+  ) as Verifiers;
+}
+
+/**
+ * Bearer-token protection for an internal API: `@UseGuards(BearerGuard)` (or JwtGuard, IntrospectionGuard),
+ * `@RequireScopes`, `@RequireGroups`, `@CurrentPrincipal()`; register ResourceServerExceptionFilter.
+ */
+@Global()
+@Module({})
+export class ResourceServerModule {
+  static forRoot(
+    config: ResourceServerConfig,
+    verifiers: Verifiers = createVerifiers(config),
+  ): DynamicModule {
+    return {
+      module: ResourceServerModule,
+      imports: [PassportModule],
+      providers: [
+        { provide: VERIFIERS, useValue: verifiers },
+        JwtBearerStrategy,
+        IntrospectionBearerStrategy,
+        AutoBearerStrategy,
+        JwtGuard,
+        IntrospectionGuard,
+        BearerGuard,
+      ],
+      exports: [VERIFIERS, JwtGuard, IntrospectionGuard, BearerGuard],
+    };
+  }
+}

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { exportSPKI, importJWK } from 'jose';
+import { loadConfig } from '@cloakroom/config';
+import { ResourceServerConfig } from './resource-server.config.js';
+import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
+import { TokenVerifier } from './token-verifier.js';
+import { FakeIssuer } from './testing/fake-issuer.js';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe(TokenVerifier.name, () => {
+  let issuer: FakeIssuer;
+  const config = (env: Record<string, string> = {}) =>
+    loadConfig(ResourceServerConfig, {
+      ISSUER_URL: issuer.url,
+      RESOURCE_AUDIENCE: 'http://api.test',
+      INTROSPECTION_CLIENT_ID: 'rs',
+      INTROSPECTION_CLIENT_SECRET: 'rs-secret',
+      JWKS_MIN_REFETCH_SECONDS: '1',
+      ...env,
+    });
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'accepted',
+      (e: Error) => e,
+    );
+
+  beforeAll(async () => {
+    issuer = await FakeIssuer.start();
+  });
+  afterAll(async () => issuer?.close());
+  beforeEach(() => {
+    issuer.down = false;
+    issuer.introspectionDelayMs = 0;
+  });
+
+  describe('JWT access tokens', () => {
+    it('accepts a valid token and reads the principal from it', async () => {
+      const token = await issuer.token({ scope: 'orders:read orders:write', groups: ['a', 'b'] });
+      const principal = await new TokenVerifier(config()).verify(token);
+      expect(principal).toMatchObject({
+        sub: 'alice',
+        scopes: ['orders:read', 'orders:write'],
+        groups: ['a', 'b'],
+        via: 'jwt',
+      });
+      expect(principal.tokenBytes).toBe(token.length);
+    });
+
+    it('refuses alg none, HS256 keyed with the public key, expired, not yet valid, other audience or issuer', async () => {
+      const verifier = new TokenVerifier(config());
+      const good = await issuer.token();
+      const [, payload] = good.split('.');
+      const none = `${b64({ alg: 'none', typ: 'at+jwt' })}.${payload}.`;
+      // Algorithm confusion: the RSA public key (PEM) used as an HMAC secret.
+      const pem = await exportSPKI(
+        (await importJWK(issuer.keys[0].publicJwk, 'RS256', { extractable: true })) as never,
+      );
+      const confusedInput = `${b64({ alg: 'HS256', kid: issuer.keys[0].kid, typ: 'at+jwt' })}.${payload}`;
+      const confused = `${confusedInput}.${createHmac('sha256', pem).update(confusedInput).digest('base64url')}`;
+      const now = Math.floor(Date.now() / 1000);
+      const cases: Array<[string, string]> = [
+        ['none', none],
+        ['confused', confused],
+        ['expired', await issuer.token({ exp: now - 120 })],
+        ['future', await issuer.token({ nbf: now + 600 })],
+        ['audience', await issuer.token({ aud: 'http://other.test' })],
+        ['issuer', await issuer.token({ iss: 'http://evil.test' })],
+        ['tampered', `${good.slice(0, -4)}AAAA`],
+      ];
+      for (const [name, token] of cases) {
+        const outcome = await refusal(verifier.verify(token));
+        expect({ name, outcome: outcome instanceof InvalidToken }).toEqual({ name, outcome: true });
+      }
+    });
+
+    it('tolerates small clock skew', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await issuer.token({ exp: now - 10 });
+      await expect(
+        new TokenVerifier(config({ JWT_CLOCK_TOLERANCE_SECONDS: '30' })).verify(token),
+      ).resolves.toBeDefined();
+    });
+
+    it('refetches the JWKS for a new key after rotation, at most once per interval', async () => {
+      const verifier = new TokenVerifier(config({ JWKS_MIN_REFETCH_SECONDS: '1' }));
+      await verifier.verify(await issuer.token());
+      const fetchesBefore = issuer.jwksFetches;
+      const rotated = await issuer.addKey(`key-${Date.now()}`);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await verifier.verify(await issuer.token({}, rotated))).sub).toBe('alice');
+      // An attacker's unknown kids do not make us hammer the issuer.
+      const unknown = `${b64({ alg: 'RS256', kid: 'nope', typ: 'at+jwt' })}.${(await issuer.token()).split('.')[1]}.AAAA`;
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => refusal(verifier.verify(unknown))));
+      expect(outcomes.every((o) => o instanceof InvalidToken)).toBe(true);
+      expect(issuer.jwksFetches - fetchesBefore).toBeLessThanOrEqual(2);
+    });
+  });
+
+  describe('introspection', () => {
+    const active = (extra: Record<string, unknown> = {}) => ({
+      active: true,
+      sub: 'alice',
+      scope: 'orders:read',
+      client_id: 'gateway',
+      aud: 'http://api.test',
+      exp: Math.floor(Date.now() / 1000) + 300,
+      ...extra,
+    });
+
+    it('accepts an active token for this audience and refuses an inactive one or one for another audience', async () => {
+      const verifier = new TokenVerifier(config({ TOKEN_VALIDATION: 'introspection' }));
+      issuer.answers.set('opaque-ok', active());
+      issuer.answers.set('opaque-other', active({ aud: 'http://other.test' }));
+      expect(await verifier.verify('opaque-ok')).toMatchObject({ sub: 'alice', via: 'introspection' });
+      expect(await refusal(verifier.verify('opaque-other'))).toBeInstanceOf(InvalidToken);
+      expect(await refusal(verifier.verify('opaque-unknown'))).toBeInstanceOf(InvalidToken);
+    });
+
+    it('coalesces 200 concurrent requests with one new token into one call', async () => {
+      const verifier = new TokenVerifier(config({ TOKEN_VALIDATION: 'auto' }));
+      issuer.answers.set('opaque-burst', active());
+      issuer.introspectionDelayMs = 50;
+      const before = issuer.introspections;
+      const principals = await Promise.all(
+        Array.from({ length: 200 }, () => verifier.verify('opaque-burst')),
+      );
+      expect(principals.every((p) => p.sub === 'alice')).toBe(true);
+      expect(issuer.introspections - before).toBe(1);
+    });
+
+    it('caches answers no longer than the ceiling nor the token, and inactive ones briefly', async () => {
+      let now = Date.now();
+      const verifier = new TokenVerifier(
+        config({
+          TOKEN_VALIDATION: 'introspection',
+          INTROSPECTION_CACHE_MAX_SECONDS: '30',
+          INTROSPECTION_NEGATIVE_CACHE_SECONDS: '5',
+        }),
+        () => now,
+      );
+      issuer.answers.set('opaque-cached', active({ exp: Math.floor(now / 1000) + 10 }));
+      const before = issuer.introspections;
+      await verifier.verify('opaque-cached');
+      await verifier.verify('opaque-cached');
+      expect(issuer.introspections - before).toBe(1);
+      // Revoked at the server: refused once the cached answer lapses with the token's exp (10 s < 30 s).
+      issuer.answers.set('opaque-cached', { active: false });
+      now += 11_000;
+      expect(await refusal(verifier.verify('opaque-cached'))).toBeInstanceOf(InvalidToken);
+      expect(issuer.introspections - before).toBe(2);
+      await refusal(verifier.verify('opaque-cached'));
+      expect(issuer.introspections - before).toBe(2); // negative cache
+      now += 6_000;
+      await refusal(verifier.verify('opaque-cached'));
+      expect(issuer.introspections - before).toBe(3);
+    });
+
+    it('answers AuthorizationServerUnavailable, not InvalidToken, when the issuer is down or refuses our credentials', async () => {
+      issuer.answers.set('opaque-down', active());
+      issuer.down = true;
+      expect(
+        await refusal(new TokenVerifier(config({ TOKEN_VALIDATION: 'introspection' })).verify('opaque-down')),
+      ).toBeInstanceOf(AuthorizationServerUnavailable);
+      issuer.down = false;
+      const wrongSecret = new TokenVerifier(
+        config({ TOKEN_VALIDATION: 'introspection', INTROSPECTION_CLIENT_SECRET: 'x' }),
+      );
+      expect(await refusal(wrongSecret.verify('opaque-down'))).toBeInstanceOf(AuthorizationServerUnavailable);
+      const nowhere = new TokenVerifier(
+        loadConfig(ResourceServerConfig, {
+          ISSUER_URL: 'http://127.0.0.1:1',
+          AUTHORIZATION_SERVER_TIMEOUT_MS: '500',
+        }),
+      );
+      expect(await refusal(nowhere.verify(await issuer.token()))).toBeInstanceOf(
+        AuthorizationServerUnavailable,
+      );
+    });
+  });
+});

@@ -1,0 +1,202 @@
+import { hash } from 'node:crypto';
+import { createRemoteJWKSet, errors as jose, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
+import { principalFrom } from './principal.js';
+import type { Principal } from './principal.js';
+import type { ResourceServerConfig } from './resource-server.config.js';
+
+interface IssuerMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  introspection_endpoint?: string;
+}
+
+interface CacheEntry {
+  principal: Principal | undefined;
+  expiresAt: number;
+}
+
+/** Three base64url segments, the first a JSON object: a JWS in compact form. */
+export function isJwt(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return false;
+  try {
+    return typeof JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) === 'object';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decides whether a bearer token is good for this API: JWTs against the issuer's JWKS with a fixed list of
+ * algorithms, opaque tokens by introspection with a bounded cache keyed by the token's hash. Framework-free;
+ * the Nest guards wrap it.
+ */
+export class TokenVerifier {
+  private metadata?: Promise<IssuerMetadata>;
+  private jwks?: JWTVerifyGetKey;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<Principal>>();
+  private readonly algorithms: string[];
+  /** Introspection calls made, for metrics and tests. */
+  introspections = 0;
+  cacheHits = 0;
+
+  constructor(
+    private readonly config: ResourceServerConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.algorithms = config.JWT_ALGORITHMS.split(',');
+  }
+
+  async verify(token: string): Promise<Principal> {
+    if (!token || token.length > 64 * 1024) throw new InvalidToken('the token is empty or too large');
+    const mode = this.config.TOKEN_VALIDATION;
+    if (mode === 'jwt' || (mode === 'auto' && isJwt(token))) return this.verifyJwt(token);
+    return this.introspect(token);
+  }
+
+  private async verifyJwt(token: string): Promise<Principal> {
+    const keys = await this.keys();
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: this.config.ISSUER_URL,
+        audience: this.config.RESOURCE_AUDIENCE,
+        algorithms: this.algorithms,
+        clockTolerance: this.config.JWT_CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return principalFrom(payload as Record<string, unknown>, 'jwt', Buffer.byteLength(token));
+    } catch (error) {
+      throw this.jwtFailure(error);
+    }
+  }
+
+  private jwtFailure(error: unknown): Error {
+    if (error instanceof jose.JWKSTimeout || error instanceof jose.JWKSInvalid) {
+      return new AuthorizationServerUnavailable('the JWKS could not be fetched');
+    }
+    if (error instanceof jose.JWTExpired) return new InvalidToken('the token has expired');
+    if (error instanceof jose.JWTClaimValidationFailed)
+      return new InvalidToken(`the token's ${error.claim} claim is not acceptable`);
+    if (error instanceof jose.JOSEAlgNotAllowed)
+      return new InvalidToken('the token is signed with an algorithm this API does not accept');
+    if (error instanceof jose.JWKSNoMatchingKey)
+      return new InvalidToken('the token is signed with an unknown key');
+    if (error instanceof jose.JOSEError) return new InvalidToken('the token does not verify');
+    // Anything else came from fetching the JWKS (connection refused, reset).
+    return new AuthorizationServerUnavailable('the JWKS could not be fetched');
+  }
+
+  private async introspect(token: string): Promise<Principal> {
+    const key = hash('sha256', token, 'base64url');
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > this.now()) {
+      this.cacheHits++;
+      if (!cached.principal) throw new InvalidToken('the token is not active');
+      return cached.principal;
+    }
+    if (cached) this.cache.delete(key);
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.introspectOnce(token, key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async introspectOnce(token: string, key: string): Promise<Principal> {
+    const { introspection_endpoint: endpoint } = await this.issuerMetadata();
+    if (!endpoint) throw new AuthorizationServerUnavailable('the issuer publishes no introspection endpoint');
+    this.introspections++;
+    const credentials = `${encodeURIComponent(this.config.INTROSPECTION_CLIENT_ID)}:${encodeURIComponent(this.config.INTROSPECTION_CLIENT_SECRET)}`;
+    let answer: Record<string, unknown>;
+    try {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
+      });
+      if (!response.ok) throw new Error(`introspection answered ${response.status}`);
+      answer = (await response.json()) as Record<string, unknown>;
+    } catch (error) {
+      // Our own credentials refused, a 5xx, a timeout: none of it is the caller's fault.
+      throw new AuthorizationServerUnavailable(`introspection failed: ${(error as Error).message}`);
+    }
+    const now = this.now();
+    const principal = this.acceptable(answer, now)
+      ? principalFrom(answer, 'introspection', Buffer.byteLength(token))
+      : undefined;
+    this.remember(key, principal, now);
+    if (!principal) throw new InvalidToken('the token is not active');
+    return principal;
+  }
+
+  /** Active, for this audience, not expired. */
+  private acceptable(answer: Record<string, unknown>, now: number): boolean {
+    if (answer.active !== true) return false;
+    const audiences = ([] as unknown[]).concat(answer.aud ?? []);
+    if (!audiences.includes(this.config.RESOURCE_AUDIENCE)) return false;
+    if (
+      typeof answer.exp === 'number' &&
+      answer.exp * 1000 + this.config.JWT_CLOCK_TOLERANCE_SECONDS * 1000 < now
+    )
+      return false;
+    return true;
+  }
+
+  private remember(key: string, principal: Principal | undefined, now: number): void {
+    const max = this.config.INTROSPECTION_CACHE_MAX_ENTRIES;
+    const ttlMs = principal
+      ? Math.min(
+          this.config.INTROSPECTION_CACHE_MAX_SECONDS * 1000,
+          principal.exp ? principal.exp * 1000 - now : Infinity,
+        )
+      : this.config.INTROSPECTION_NEGATIVE_CACHE_SECONDS * 1000;
+    if (max === 0 || ttlMs <= 0) return;
+    while (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { principal, expiresAt: now + ttlMs });
+  }
+
+  private async keys(): Promise<JWTVerifyGetKey> {
+    if (this.jwks) return this.jwks;
+    const { jwks_uri: uri } = await this.issuerMetadata();
+    if (!uri) throw new AuthorizationServerUnavailable('the issuer publishes no JWKS');
+    this.jwks = createRemoteJWKSet(new URL(uri), {
+      cooldownDuration: this.config.JWKS_MIN_REFETCH_SECONDS * 1000,
+      cacheMaxAge: 10 * 60 * 1000,
+      timeoutDuration: this.config.AUTHORIZATION_SERVER_TIMEOUT_MS,
+    });
+    return this.jwks;
+  }
+
+  /** The issuer's discovery document, fetched once; a failure is not cached, the next request retries. */
+  private issuerMetadata(): Promise<IssuerMetadata> {
+    this.metadata ??= this.fetchMetadata().catch((error: unknown) => {
+      this.metadata = undefined;
+      throw error;
+    });
+    return this.metadata;
+  }
+
+  private async fetchMetadata(): Promise<IssuerMetadata> {
+    const url = `${this.config.ISSUER_URL.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    try {
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
+      });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      const metadata = (await response.json()) as IssuerMetadata;
+      if (metadata.issuer !== this.config.ISSUER_URL) throw new Error(`it names issuer ${metadata.issuer}`);
+      return metadata;
+    } catch (error) {
+      throw new AuthorizationServerUnavailable(`discovery at ${url} failed: ${(error as Error).message}`);
+    }
+  }
+}
