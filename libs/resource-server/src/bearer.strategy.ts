@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { InvalidToken } from './resource-server.errors.js';
 
 type Done = (error: unknown, user?: unknown) => void;
+type Verify = (req: Request, token: string, done: Done) => void;
 
 /** The token of an `Authorization: Bearer` header (RFC 6750 §2.1); undefined when there is none. */
 export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
@@ -18,11 +19,11 @@ export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
  * `PassportStrategy` mixin supplies that callback from the subclass's `validate`.
  */
 export class BearerTokenStrategy extends Strategy {
-  readonly verifyToken: (token: string, done: Done) => void;
+  readonly verifyToken: Verify;
 
   constructor(...args: unknown[]) {
     super();
-    this.verifyToken = args[args.length - 1] as (token: string, done: Done) => void;
+    this.verifyToken = args[args.length - 1] as Verify;
   }
 
   override authenticate(req: Request): void {
@@ -33,7 +34,7 @@ export class BearerTokenStrategy extends Strategy {
       return this.error(error as Error);
     }
     if (!token) return this.error(new InvalidToken('no bearer token', true));
-    this.verifyToken(token, (error, principal) => {
+    this.verifyToken(req, token, (error, principal) => {
       if (error) return this.error(error as Error);
       if (!principal) return this.error(new InvalidToken('the token does not verify'));
       this.success(principal as Express.User);

@@ -24,14 +24,23 @@ export const CurrentPrincipal = createParamDecorator(
 export const VERIFIERS = Symbol('cloakroom:token-verifiers');
 export type Verifiers = Record<TokenValidation, TokenVerifier>;
 
+/**
+ * Passport keeps strategies in one process-wide registry, so a strategy cannot hold an app's verifiers:
+ * the guard (one per app) hands them over on the request.
+ */
+const ON_REQUEST = Symbol('cloakroom:verifiers-of-this-app');
+type WithVerifiers = { [ON_REQUEST]?: Verifiers };
+
 function strategyFor(mode: TokenValidation) {
   @Injectable()
   class ModeStrategy extends PassportStrategy(BearerTokenStrategy, `cloakroom-${mode}`) {
-    constructor(@Inject(VERIFIERS) readonly verifiers: Verifiers) {
+    constructor() {
       super();
     }
-    validate(token: string): Promise<Principal> {
-      return this.verifiers[mode].verify(token);
+    validate(req: WithVerifiers, token: string): Promise<Principal> {
+      const verifiers = req[ON_REQUEST];
+      if (!verifiers) throw new Error('a cloakroom bearer strategy ran without its guard');
+      return verifiers[mode].verify(token);
     }
   }
   return ModeStrategy;
@@ -44,11 +53,15 @@ export const AutoBearerStrategy = strategyFor('auto');
 function guardFor(mode: TokenValidation) {
   @Injectable()
   class ModeGuard extends AuthGuard(`cloakroom-${mode}`) implements CanActivate {
-    constructor(@Inject(Reflector) readonly reflector: Reflector) {
+    constructor(
+      @Inject(Reflector) readonly reflector: Reflector,
+      @Inject(VERIFIERS) readonly verifiers: Verifiers,
+    ) {
       super();
     }
 
     override async canActivate(context: ExecutionContext): Promise<boolean> {
+      context.switchToHttp().getRequest<WithVerifiers>()[ON_REQUEST] = this.verifiers;
       await super.canActivate(context);
       const principal = context.switchToHttp().getRequest<{ user: Principal }>().user;
       const targets = [context.getHandler(), context.getClass()];
