@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -66,12 +68,31 @@ describe('authorization server end to end (openid-client as the relying party, r
     return tokens;
   }
 
+  /** The relying party's back-channel logout endpoint: collects the logout tokens it receives. */
+  const logoutTokens: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += String(chunk)));
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('logout_token');
+      if (token) logoutTokens.push(token);
+      res.writeHead(200).end();
+    });
+  });
+
   beforeAll(async () => {
-    server = await startTestAuthorizationServer();
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const backchannel = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/backchannel-logout`;
+    server = await startTestAuthorizationServer({
+      clients: [{ ...RP, backchannel_logout_uri: backchannel }],
+    });
     rp = await discover(RP);
     rs = await discover(RS);
   });
-  afterAll(async () => server?.stop());
+  afterAll(async () => {
+    await server?.stop();
+    receiver.close();
+  });
 
   it('publishes discovery metadata for the configured issuer', async () => {
     const metadata = rp.serverMetadata();
@@ -206,6 +227,16 @@ describe('authorization server end to end (openid-client as the relying party, r
       location = new URL(success.headers.get('location')!, location);
     }
     expect(location.href.startsWith(RP.post_logout_redirect_uris[0])).toBe(true);
+    // The relying party was told over the back channel, with a logout token signed by the server.
+    for (let i = 0; i < 50 && logoutTokens.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const jwks = createRemoteJWKSet(new URL(rp.serverMetadata().jwks_uri!));
+    const { payload } = await jwtVerify(logoutTokens.at(-1)!, jwks, {
+      issuer: server.issuer,
+      audience: RP.client_id,
+    });
+    expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+    expect(payload.sid).toBe(tokens.claims()!.sid);
+    expect(payload.nonce).toBeUndefined();
     // The session is gone: a new authorization request asks for the password again.
     const again = await flow.browser.follow(
       oidc.buildAuthorizationUrl(rp, {

@@ -62,7 +62,20 @@ export function createProvider(parts: ProviderParts): Provider {
       : client;
   });
 
+  // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF protection). The
+  // back-channel logout URIs of the clients file are the operator's own configuration, typically a gateway
+  // on the internal network: those, and only those, are reached without that check.
+  const trustedUris = new Set(
+    parts.clients.map((c) => c.backchannel_logout_uri).filter((uri): uri is string => typeof uri === 'string'),
+  );
+  const outgoingFetch = (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
+    if (!trustedUris.has(String(url))) return globalThis.fetch(url, options);
+    const { dispatcher: _ssrfGuard, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  };
+
   const configuration: Configuration = {
+    fetch: outgoingFetch as Configuration['fetch'],
     ...(parts.unsealedMemoryAdapter
       ? {}
       : {
