@@ -6,7 +6,6 @@ import type { InvalidationBus } from './invalidation.bus.js';
 import { SessionCache } from './session.cache.js';
 import { SessionEncodingInvalid, decodeHotSession, decodeSession, encodeSession } from './session.codec.js';
 import type { HotSession, SessionRecord } from './session.codec.js';
-import { SessionExpiry } from './session.expiry.js';
 import type { HeldLock, SessionLock } from './session.lock.js';
 
 export const SESSION_NAMESPACE = 'gateway.session';
@@ -60,7 +59,6 @@ export interface BffSessionsDeps {
   refresher: TokenRefresher;
   settings: BffSessionSettings;
   events?: BffSessionEvents;
-  expiry?: SessionExpiry;
   now?: () => number;
 }
 
@@ -82,7 +80,6 @@ export class BffSessions {
   private readonly envelope: Envelope;
   private readonly settings: BffSessionSettings;
   private readonly events: BffSessionEvents;
-  private readonly expiry: SessionExpiry;
   private readonly now: () => number;
   private readonly touchIntervalMs: number;
 
@@ -91,7 +88,6 @@ export class BffSessions {
     this.envelope = deps.envelope;
     this.settings = deps.settings;
     this.events = deps.events ?? {};
-    this.expiry = deps.expiry ?? SessionExpiry.for(deps.store);
     this.now = deps.now ?? Date.now;
     this.cache = new SessionCache({
       maxEntries: deps.settings.cacheMaxEntries,
@@ -345,19 +341,8 @@ export class BffSessions {
 
   private async extend(dek: string, slot: string, hot: HotSession, ttl: number): Promise<void> {
     const started = performance.now();
-    if (!this.expiry.rewrites) {
-      await this.expiry.extend(SESSION_NAMESPACE, dek, ttl);
-    } else {
-      // A rewrite must not undo a refresh (lock) nor resurrect a session ended meanwhile (mark).
-      const lock = await this.deps.lock.tryAcquire(slot);
-      if (!lock) return;
-      try {
-        await this.expiry.extend(SESSION_NAMESPACE, dek, ttl);
-        if (await this.wasEnded(hot)) await this.destroyUnlocked(dek, slot, 'logout');
-      } finally {
-        await lock.release();
-      }
-    }
+    // A TTL change, never a rewrite: it cannot undo a refresh nor bring back a session ended meanwhile.
+    await this.deps.store.touch(SESSION_NAMESPACE, dek, ttl);
     this.events.storeLatency?.('extend', (performance.now() - started) / 1000);
   }
 

@@ -4,7 +4,6 @@ import { Envelope } from '@cloakroom/envelope';
 import { RedisSealedStore } from '@cloakroom/sealed-store';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
 import { RedisInvalidationBus } from './invalidation.bus.js';
-import { RedisSessionExpiry, SessionExpiry } from './session.expiry.js';
 import { RedisSessionLock } from './session.lock.js';
 
 describe('Redis coordination: lock, expiry, invalidation bus', () => {
@@ -42,17 +41,6 @@ describe('Redis coordination: lock, expiry, invalidation bus', () => {
     await held!.release();
     expect(await lock.tryAcquire('slot-1')).toBeUndefined();
     await next!.release();
-  });
-
-  it('slides a TTL with PEXPIRE and never resurrects a destroyed value', async () => {
-    const expiry = SessionExpiry.for(store);
-    expect(expiry).toBeInstanceOf(RedisSessionExpiry);
-    await store.put('gateway.session', 'A'.repeat(43), Buffer.from('x'), 10);
-    await expiry.extend('gateway.session', 'A'.repeat(43), 500);
-    expect(await store.ttl('gateway.session', 'A'.repeat(43))).toBe(500);
-    await store.destroy('gateway.session', 'A'.repeat(43));
-    await expiry.extend('gateway.session', 'A'.repeat(43), 500);
-    expect(await store.get('gateway.session', 'A'.repeat(43))).toBeUndefined();
   });
 
   it('delivers invalidations to every subscribed instance and is live only while subscribed', async () => {

@@ -107,6 +107,12 @@ export class MemorySealedStore extends SealedStore {
     return entry ? entry.expiresAt - this.now() : undefined;
   }
 
+  protected async rawTouch(key: string, ttlMs: number): Promise<boolean> {
+    const entry = this.live(this.values, key);
+    if (entry) entry.expiresAt = this.now() + ttlMs;
+    return entry !== undefined;
+  }
+
   protected async rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void> {
     const expiresAt = this.now() + ttlMs;
     let index = this.live(this.indexes, indexKey);

@@ -153,6 +153,10 @@ export class RedisSealedStore extends SealedStore {
     return ms < 0 ? undefined : ms;
   }
 
+  protected async rawTouch(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.call(() => this.client.pexpire(this.redisKey(key), ttlMs))) === 1;
+  }
+
   protected async rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void> {
     await this.call(() => this.scripts.cloakroomIndexAdd(this.redisKey(indexKey), memberKey, ttlMs));
   }

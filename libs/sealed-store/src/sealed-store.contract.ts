@@ -68,6 +68,17 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       }
     });
 
+    it('slides a TTL without rewriting the value, and never resurrects a destroyed one', async () => {
+      const secret = newSecret();
+      await store.put('t.touch', secret, { v: 1 }, 1);
+      expect(await store.touch('t.touch', secret, 500)).toBe(true);
+      expect(await store.ttl('t.touch', secret)).toBeGreaterThan(400);
+      expect(await store.get('t.touch', secret)).toEqual({ v: 1 });
+      await store.destroy('t.touch', secret);
+      expect(await store.touch('t.touch', secret, 500)).toBe(false);
+      expect(await store.get('t.touch', secret)).toBeUndefined();
+    });
+
     it('destroys values', async () => {
       const secret = newSecret();
       await store.put('t.destroy', secret, { v: 1 }, 60);

@@ -64,6 +64,14 @@ export abstract class SealedStore {
     return (await this.rawDelete([this.keyOf(namespace, secret)])) > 0;
   }
 
+  /**
+   * Gives an existing value a new TTL without rewriting it (a sliding idle timeout): it cannot bring back a
+   * value destroyed meanwhile, nor undo a concurrent put. False when there was nothing to touch.
+   */
+  async touch(namespace: string, secret: string, ttlSeconds: number): Promise<boolean> {
+    return this.rawTouch(this.keyOf(namespace, secret), ttlToMs(ttlSeconds));
+  }
+
   /** Marks the value consumed, atomically: of any number of concurrent callers exactly one wins. */
   async consume(namespace: string, secret: string): Promise<ConsumeOutcome> {
     return this.rawConsume(this.keyOf(namespace, secret));
@@ -154,6 +162,7 @@ export abstract class SealedStore {
   protected abstract rawDelete(keys: string[]): Promise<number>;
   protected abstract rawConsume(key: string): Promise<ConsumeOutcome>;
   protected abstract rawTtl(key: string): Promise<number | undefined>;
+  protected abstract rawTouch(key: string, ttlMs: number): Promise<boolean>;
   protected abstract rawIndexAdd(indexKey: string, memberKey: string, ttlMs: number): Promise<void>;
   protected abstract rawIndexRemove(indexKey: string, memberKey: string): Promise<void>;
   protected abstract rawIndexDestroy(indexKey: string): Promise<number>;
