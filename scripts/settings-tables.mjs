@@ -17,6 +17,11 @@ export const SETTINGS_TABLES = [
     load: async () => (await app('authorization-server/dist/accounts/accounts.config.js')).AccountsConfig,
   },
   { title: 'gateway', load: async () => (await app('gateway/dist/gateway.config.js')).GatewayConfig },
+  {
+    title: 'demo-api',
+    load: async () => (await app('demo-api/dist/demo-api.config.js')).DemoApiConfig,
+    inherited: true,
+  },
 ];
 
 export function renderTable(schema, { inherited = false } = {}) {

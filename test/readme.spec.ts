@@ -6,6 +6,7 @@ import { SETTINGS_TABLES, renderTable } from '../scripts/settings-tables.mjs';
 import { AuthorizationServerConfig } from '../apps/authorization-server/src/authorization-server.config.js';
 import { AccountsConfig } from '../apps/authorization-server/src/accounts/accounts.config.js';
 import { GatewayConfig } from '../apps/gateway/src/gateway.config.js';
+import { DemoApiConfig } from '../apps/demo-api/src/demo-api.config.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -15,6 +16,7 @@ const SCHEMAS: Record<string, abstract new () => object> = {
   'authorization-server': AuthorizationServerConfig,
   accounts: AccountsConfig,
   gateway: GatewayConfig,
+  'demo-api': DemoApiConfig,
 };
 
 type Table = { title: string; inherited?: boolean };

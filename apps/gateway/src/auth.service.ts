@@ -1,6 +1,7 @@
 import { newSecret } from '@cloakroom/envelope';
 import { BffSessions } from '@cloakroom/bff-session';
 import type { SealedStore } from '@cloakroom/sealed-store';
+import { analyzeToken, isJwtShaped } from '@cloakroom/token-budget';
 import { LoginFailed, LogoutTokenInvalid } from './errors.js';
 import type { GatewayConfig } from './gateway.config.js';
 import type { OidcClient, PendingLogin } from './oidc.client.js';
@@ -15,6 +16,42 @@ export interface SessionView {
   user?: { sub: string; name?: string; email?: string; groupsCount: number };
   expiresAt?: string;
   sizes?: { accessToken: number; idToken: number; refreshToken: number; cookie: number };
+  /** The access token's weight: heaviest claims (names and sizes, never values) and the limits it meets. */
+  budget?: TokenBudgetView;
+}
+
+export interface TokenBudgetView {
+  totalBytes: number;
+  claims: Array<{ name: string; bytes: number }>;
+  limits: Array<{
+    title: string;
+    subject: string;
+    limitBytes: number;
+    measuredBytes: number;
+    fits: boolean;
+    source: string;
+  }>;
+}
+
+function budgetOf(accessToken: string): TokenBudgetView | undefined {
+  if (!isJwtShaped(accessToken)) return undefined;
+  try {
+    const analysis = analyzeToken(accessToken);
+    return {
+      totalBytes: analysis.totalBytes,
+      claims: analysis.claims.slice(0, 8).map((c) => ({ name: c.name, bytes: c.encodedBytes })),
+      limits: analysis.verdicts.map((v) => ({
+        title: v.limit,
+        subject: v.subject,
+        limitBytes: v.limitBytes,
+        measuredBytes: v.measuredBytes,
+        fits: v.fits,
+        source: v.source,
+      })),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A response the controller writes as it is: a redirect or JSON, with cookies to set. */
@@ -91,6 +128,7 @@ export class AuthService {
         refreshToken: record.refreshToken?.length ?? 0,
         cookie: this.cookies.session.length + 1 + ticket.length,
       },
+      budget: budgetOf(record.accessToken),
     };
   }
 

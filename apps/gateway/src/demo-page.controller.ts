@@ -31,6 +31,7 @@ const DEMO_PAGE = `<!doctype html>
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   button { font: inherit; padding: .4rem .9rem; margin-right: .5rem; cursor: pointer; }
   pre { background: #f6f6f6; padding: .8rem; overflow: auto; max-height: 20rem; }
+  .over { color: #b00020; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -53,6 +54,12 @@ const DEMO_PAGE = `<!doctype html>
     <tr><td>Refresh token</td><td>gateway (Redis, encrypted)</td><td class="num" id="size-refresh"></td></tr>
     <tr><td><strong>Session cookie</strong></td><td>your browser</td><td class="num" id="size-cookie"></td></tr>
   </table>
+</div>
+
+<div class="card" id="budget" hidden>
+  <strong>Token budget</strong> <span class="muted">(the access token, had it travelled to your browser)</span>
+  <table id="budget-claims"></table>
+  <table id="budget-limits"></table>
 </div>
 
 <div class="card">
@@ -79,6 +86,32 @@ async function refresh() {
   $('size-id').textContent = session.sizes.idToken.toLocaleString();
   $('size-refresh').textContent = session.sizes.refreshToken.toLocaleString();
   $('size-cookie').textContent = session.sizes.cookie.toLocaleString();
+  showBudget(session.budget);
+}
+function row(cells, header) {
+  const tr = document.createElement('tr');
+  for (const [text, cls] of cells) {
+    const cell = document.createElement(header ? 'th' : 'td');
+    cell.textContent = text;
+    if (cls) cell.className = cls;
+    tr.appendChild(cell);
+  }
+  return tr;
+}
+function showBudget(budget) {
+  $('budget').hidden = !budget;
+  if (!budget) return;
+  const claims = $('budget-claims');
+  claims.replaceChildren(row([['Heaviest claims'], ['Bytes', 'num'], ['Share', 'num']], true));
+  for (const claim of budget.claims) {
+    claims.appendChild(row([[claim.name], [claim.bytes.toLocaleString(), 'num'], [Math.round((claim.bytes / budget.totalBytes) * 100) + '%', 'num']]));
+  }
+  const limits = $('budget-limits');
+  limits.replaceChildren(row([['Limit'], ['As'], ['Bytes', 'num'], ['Verdict']], true));
+  for (const limit of budget.limits) {
+    const verdict = limit.fits ? 'fits' : 'over by ' + (limit.measuredBytes - limit.limitBytes).toLocaleString();
+    limits.appendChild(row([[limit.title], [limit.subject], [limit.measuredBytes.toLocaleString() + ' / ' + limit.limitBytes.toLocaleString(), 'num'], [verdict, limit.fits ? '' : 'over']]));
+  }
 }
 $('login').onclick = () => { location.href = '/auth/login?returnTo=/'; };
 $('logout').onclick = async () => {

@@ -131,9 +131,19 @@ describe('gateway with the real authorization server', () => {
     const session = (await (await jar.fetch(`${gateway.url}/auth/session`)).json()) as {
       user: { sub: string; groupsCount: number };
       sizes: { accessToken: number };
+      budget: {
+        totalBytes: number;
+        claims: Array<{ name: string; bytes: number }>;
+        limits: Array<{ subject: string; fits: boolean }>;
+      };
     };
     expect(session.user.groupsCount).toBeGreaterThan(200);
     expect(session.sizes.accessToken).toBe(tokenBytes);
+    // The demo page's token budget: groups weigh most; the token would break a cookie and nginx.
+    expect(session.budget.totalBytes).toBe(tokenBytes);
+    expect(session.budget.claims[0].name).toBe('groups');
+    expect(session.budget.limits.filter((l) => !l.fits).length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(session)).not.toMatch(/eyJ|team-|app-/);
     // Redis memory of the session stays under 4 KB.
     const entries = (await dumpPrefix(redis, `${prefix}gw:gateway.session:`)).map((e) => e.key);
     expect(entries).toHaveLength(1);
