@@ -1,7 +1,7 @@
 // The Cloakroom gateway against what users would pick instead, side by side in one run.
 //   npm run bench:gateway       (needs `npm run build` and a Redis at REDIS_URL or 127.0.0.1:6379)
-// Every server runs in its own process; autocannon runs here. Rounds alternate the scenario order and the
-// table gives medians; ratios are per round against the bare proxy of that round, then the median.
+// Every server runs in its own process; autocannon runs here. Rounds alternate the scenario order, every run
+// is paired with a bare-proxy run next to it, and the table gives medians of the runs and of the ratios.
 // --write replaces the section in BENCHMARKS.md; --quick shortens every run (smoke test, not figures).
 // BENCH_CPU_PROF=<dir> starts the gateway processes with --cpu-prof into that directory.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { replaceSection } from './report.mjs';
 
 const quick = process.argv.includes('--quick');
 const CONNECTIONS = 10;
-const SECONDS = quick ? 1 : 5;
+const SECONDS = quick ? 1 : 4;
 const WARMUP_SECONDS = 1;
 const LATENCY_SECONDS = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 3;
@@ -157,7 +157,9 @@ try {
     BROWSER_COOKIE_LIMIT,
   );
   const expressCookie = await loginCookie(servers.expressSession.url, power, 'connect.sid');
-  const expressKeys = await keysOf(`${prefix}es:`);
+  // connect-redis writes `<prefix><session id>`; the cookie carries `s:<session id>.<signature>`.
+  const expressSid = /^s:([^.]+)\./.exec(decodeURIComponent(expressCookie.split('=')[1]))?.[1];
+  const expressKeys = await keysOf(`${prefix}es:${expressSid}`);
   const ironPower = await ironLogin(servers.ironSession.url, power);
   const ironAlice = await ironLogin(servers.ironSession.url, alice);
   if (!ironAlice.cookie) throw new Error(`iron-session refused alice's token set: ${ironAlice.error}`);
@@ -211,6 +213,13 @@ try {
       token: alice,
     },
   ];
+  // --only=hot,cold measures a subset (the bare proxy always): for profiling, not for the table.
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
+  if (only)
+    scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => s.id === 'bare' || only.includes(s.id)));
   for (const s of scenarios) s.url = `${servers[s.server].url}/api/whoami`;
 
   // Every scenario must really forward its token before it is timed. The gateway holds tokens of its own
@@ -226,37 +235,50 @@ try {
     }
   }
 
-  // --- Throughput on CONNECTIONS connections, then latency on 1, rounds in alternating order.
-  for (const s of scenarios) s.runs = [];
-  for (const s of scenarios) s.single = [];
+  // --- Each scenario's run is paired with a bare-proxy run right next to it (before it in one round, after
+  // it in the next): other work on this shared machine then weighs on both sides of a ratio alike.
+  const measure = async (s, connections) => {
+    const server = servers[s.server];
+    const at = { url: s.url, cookie: s.cookie, connections, server };
+    await load({ ...at, seconds: connections === 1 ? WARMUP_SECONDS / 2 : WARMUP_SECONDS });
+    const cpuBefore = await server.cpu();
+    const run = await load({ ...at, seconds: connections === 1 ? LATENCY_SECONDS : SECONDS });
+    run.cpuPerRequest = ((await server.cpu()) - cpuBefore) / run.requests;
+    return run;
+  };
+  const bare = scenarios[0];
+  for (const s of scenarios) Object.assign(s, { runs: [], single: [], pairedRuns: [], pairedSingle: [] });
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 ? [...scenarios].reverse() : scenarios;
-    for (const s of order) {
-      const server = servers[s.server];
-      await load({ url: s.url, cookie: s.cookie, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-      const cpuBefore = await server.cpu();
-      const run = await load({ url: s.url, cookie: s.cookie, connections: CONNECTIONS, seconds: SECONDS });
-      run.cpuUs = (await server.cpu()) - cpuBefore;
-      run.cpuPerRequest = run.cpuUs / run.requests;
-      s.runs[round] = run;
-      log(`round ${round + 1} ${s.label}: ${fmt(run.rps, 0)} req/s, ${fmt(run.cpuPerRequest, 1)} µs CPU/req`);
-    }
-    for (const s of order) {
-      await load({ url: s.url, cookie: s.cookie, connections: 1, seconds: WARMUP_SECONDS / 2 });
-      s.single[round] = await load({
-        url: s.url,
-        cookie: s.cookie,
-        connections: 1,
-        seconds: LATENCY_SECONDS,
-      });
+    for (const [runs, paired, connections] of [
+      ['runs', 'pairedRuns', CONNECTIONS],
+      ['single', 'pairedSingle', 1],
+    ]) {
+      const order = round % 2 ? scenarios.slice(1).reverse() : scenarios.slice(1);
+      for (const s of order) {
+        const bareFirst = (round + scenarios.indexOf(s)) % 2 === 0;
+        const first = await measure(bareFirst ? bare : s, connections);
+        const second = await measure(bareFirst ? s : bare, connections);
+        const [own, baseline] = bareFirst ? [second, first] : [first, second];
+        s[runs].push(own);
+        s[paired].push(baseline);
+        bare[runs].push(baseline);
+        bare[paired].push(baseline);
+        log(
+          `round ${round + 1}, ${connections} conn., ${s.label}: ${fmt(own.rps, 0)} req/s (bare ${fmt(baseline.rps, 0)}), ` +
+            `${fmt(own.cpuPerRequest, 1)} µs CPU/req (bare ${fmt(baseline.cpuPerRequest, 1)}), p99 ${fmt(own.p99, 3)} ms (bare ${fmt(baseline.p99, 3)})`,
+        );
+      }
     }
   }
 
-  // --- Figures: medians of the rounds; ratios per round against the bare proxy of the same round.
-  const bare = scenarios[0];
+  // --- Figures: medians of all runs; a ratio is the median of (run / its paired bare-proxy run).
   const ratio = (s, pick, runs = 'runs') =>
-    median(s[runs].map((run, round) => pick(run) / pick(bare[runs][round])));
+    median(s[runs].map((run, i) => pick(run) / pick(s[runs === 'runs' ? 'pairedRuns' : 'pairedSingle'][i])));
   const stat = (s, pick, runs = 'runs') => median(s[runs].map(pick));
+  // Requests each process served, warm-ups included (to turn a CPU profile into µs per request).
+  log(
+    `served: ${JSON.stringify(Object.fromEntries(Object.entries(servers).map(([k, v]) => [k, v.served])))}`,
+  );
   const failures = scenarios.filter((s) => [...s.runs, ...s.single].some((run) => run.failures > 0));
   const cookieBytes = (s) => (s.cookie ? Buffer.byteLength(s.cookie) : 0);
   const rows = scenarios.map((s) => [
@@ -295,12 +317,12 @@ try {
       3,
     ),
     fmt(ratio(s, (r) => r.p99, 'single')),
-    fmt(median(s.single.map((run, round) => run.p99 - bare.single[round].p99)), 3),
+    fmt(median(s.single.map((run, i) => run.p99 - s.pairedSingle[i].p99)), 3),
   ]);
 
   const byId = Object.fromEntries(scenarios.map((s) => [s.id, s]));
   const rps = (id) => ratio(byId[id], (r) => r.rps);
-  const added = median(byId.hot.single.map((run, round) => run.p99 - bare.single[round].p99));
+  const added = median(byId.hot.single.map((run, i) => run.p99 - byId.hot.pairedSingle[i].p99));
   const rivals = ['gzip', 'express', 'iron'];
   const targets = [
     ['gateway hot ≥ 0.80× bare proxy req/s', `${fmt(rps('hot'))}×`, rps('hot') >= 0.8],
@@ -330,7 +352,7 @@ try {
   const section = [
     `Machine: ${machine()}. Command: \`npm run bench:gateway\` (after \`npm run build\`; Redis at ${redisUrl.replace(/\/\/.*@/, '//')}).`,
     '',
-    `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the scenario over the bare proxy of the same round (median over rounds): for req/s higher is better, for latency and CPU lower is better.`,
+    `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, each run paired with a bare-proxy run next to it, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the median over rounds of the run divided by its paired bare-proxy run: for req/s higher is better, for latency and CPU lower is better.`,
     '',
     `Token sets from the real authorization server (demo users, resource ${RESOURCE} with groups in the JWT): ${tokenLine('power-user', power)}; ${tokenLine('alice', alice)}.`,
     '',

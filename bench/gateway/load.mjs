@@ -20,6 +20,8 @@ export function startServer(kind, options = {}, execArgv = []) {
       child.removeAllListeners('exit');
       resolve({
         url: message.url,
+        /** Successful requests this server answered under load() so far. */
+        served: 0,
         /** CPU time (user + system) of the server process so far, in µs. */
         cpu: () =>
           new Promise((done) => {
@@ -50,13 +52,14 @@ export async function freePort() {
  * Closed-loop load for `seconds` on `connections` keep-alive connections. Latencies come from autocannon's
  * per-response event (its own histogram rounds to whole milliseconds, too coarse on loopback).
  */
-export function load({ url, cookie, connections, seconds }) {
+export function load({ url, cookie, connections, seconds, server }) {
   const latencies = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       { url, connections, duration: seconds, headers: cookie ? { cookie } : {} },
       (error, result) => {
         if (error) return reject(error);
+        if (server) server.served += result['2xx'];
         latencies.sort((a, b) => a - b);
         const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
         resolve({
