@@ -196,6 +196,8 @@ function mutatePairs(g: Gen, pairs: Array<[string, string, boolean?]>, extraName
 export interface Material {
   gateway: string;
   as: string;
+  /** The demo API, when the stack runs one. */
+  demo?: string;
   /** Sessions logged in through the gateway; must still work after the run. */
   tickets: string[];
   /** The Redis slots of those sessions (what an attacker with a dump would try). */
@@ -383,6 +385,7 @@ export async function prepareMaterial(
   return {
     gateway,
     as,
+    demo: stack.demoApiUrl,
     tickets,
     slots,
     pendingLogins,
@@ -402,7 +405,7 @@ export async function prepareMaterial(
 
 export interface Probe {
   target: string;
-  origin: 'gateway' | 'as';
+  origin: 'gateway' | 'as' | 'demo';
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -933,6 +936,62 @@ const AS_USERINFO: Generator = (g, m) => {
   };
 };
 
+const DEMO_API_BEARER: Generator = (g, m) => {
+  if (!m.demo) return AS_USERINFO(g, m);
+  const control = g.chance(0.05);
+  const bearer = control
+    ? m.jwt
+    : g.pick([
+        () => g.pick(m.forgedBearers),
+        () => m.jwt.slice(0, g.range(0, m.jwt.length - 1)),
+        () => `${m.jwt}${g.b64url(g.range(1, 12_000))}`,
+        () => g.b64url(g.pick([16, 43, 64, 200])),
+        () => m.opaque,
+        () => m.opaque.slice(0, -2),
+        () => m.refresh,
+        () => m.idToken,
+        () => g.headerText(g.range(0, 200)),
+      ])();
+  const scheme = control ? 0 : g.int(6);
+  const headers: Record<string, string> = {};
+  if (scheme < 4) headers.authorization = `Bearer ${bearer}`;
+  else if (scheme === 4)
+    headers.authorization = g.pick([
+      `bearer  ${bearer}`,
+      'Bearer',
+      `Basic ${bearer}`,
+      `Bearer ${bearer}, Bearer ${bearer}`,
+    ]);
+  const path = control
+    ? '/api/whoami'
+    : g.pick([
+        '/api/whoami',
+        '/api/whoami',
+        '/api/orders',
+        `/api/orders/${encodeURIComponent(g.value()).slice(0, 200)}`,
+      ]);
+  const method = control ? 'GET' : g.pick(['GET', 'GET', 'POST', 'DELETE']);
+  const json =
+    method === 'POST'
+      ? g.pick([
+          JSON.stringify({ item: g.value(), quantity: g.range(-5, 1e9) }),
+          '{"item":',
+          g.bytes(g.range(0, 300)).toString('latin1'),
+        ])
+      : undefined;
+  return {
+    target: 'demo API (bearer tokens)',
+    origin: 'demo',
+    method,
+    path,
+    headers: json === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: json,
+    // Only alice's own token gets in; a forged, altered or foreign token never answers 2xx.
+    expect: control ? [200] : [400, 401, 403, 404, 413, 431],
+    note: `${method} ${path.slice(0, 40)} scheme=${scheme}${control ? ' (control)' : ''}`,
+  };
+};
+
 const AS_INTERACTION: Generator = (g, m) => {
   const interaction = g.pick(m.interactions);
   const uid = g.chance(0.85)
@@ -1088,6 +1147,7 @@ export const TARGETS: Array<[Generator, number]> = [
   [AS_USERINFO, 60],
   [AS_INTERACTION, 50],
   [AS_END_SESSION, 30],
+  [DEMO_API_BEARER, 60],
   [ANY_PATH, 20],
 ];
 const WEIGHT_TOTAL = TARGETS.reduce((sum, [, w]) => sum + w, 0);
@@ -1113,8 +1173,16 @@ export function probe(seed: number, index: number, material: Material): Probe {
  *   with timingSafeEqual, which throws on a length mismatch (apps/authorization-server/src/interactions/csrf.ts).
  * - `as-id-over-4096`: an id, token, code or client_id over 4,096 characters reaches the sealed store, whose
  *   StoreMisuse becomes a 500 (libs/oidc-adapter/src/sealed-oidc.adapter.ts find → sealed.store.ts assertSecret).
+ * - `rs-unsigned-jwt-503`: a JWT with an empty segment (`header.payload.`, alg none) is not taken for a JWT by
+ *   the resource server's `auto` mode, goes to introspection, which refuses JWT-shaped tokens with 400, and
+ *   every non-2xx introspection answer becomes 503 (libs/resource-server/src/token-verifier.ts isJwt, introspect).
  */
 export function knownDefect(p: Probe, status: string): string | undefined {
+  if (p.origin === 'demo' && status === '503') {
+    const token = /^Bearer (\S*)$/.exec(p.headers.authorization ?? '')?.[1] ?? '';
+    const parts = token.split('.');
+    return parts.length === 3 && parts.some((part) => part === '') ? 'rs-unsigned-jwt-503' : undefined;
+  }
   if (status !== '500' || p.origin !== 'as') return undefined;
   const body = p.body === undefined ? '' : p.body.toString('latin1');
   if (
@@ -1173,19 +1241,17 @@ export async function runHostileInput(
   material: Material,
   options: { seed: number; total: number; concurrency: number; timeLimitMs: number; start?: number },
 ): Promise<HostileReport> {
+  const pool = (origin: string) =>
+    new Pool(origin, {
+      connections: options.concurrency,
+      pipelining: 1,
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
   const pools = {
-    gateway: new Pool(material.gateway, {
-      connections: options.concurrency,
-      pipelining: 1,
-      headersTimeout: 5000,
-      bodyTimeout: 5000,
-    }),
-    as: new Pool(material.as, {
-      connections: options.concurrency,
-      pipelining: 1,
-      headersTimeout: 5000,
-      bodyTimeout: 5000,
-    }),
+    gateway: pool(material.gateway),
+    as: pool(material.as),
+    demo: pool(material.demo ?? material.as),
   };
   const counts: HostileReport['counts'] = {};
   const failures: Failure[] = [];
@@ -1273,7 +1339,7 @@ export async function runHostileInput(
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   if (ticker) clearInterval(ticker);
-  await Promise.all([pools.gateway.close(), pools.as.close()]);
+  await Promise.all([pools.gateway.close(), pools.as.close(), pools.demo.close()]);
   return {
     seed: options.seed,
     sent,
@@ -1288,9 +1354,8 @@ export async function runHostileInput(
 /** Both servers still answer, and the control sessions still work (nothing forged ended them). */
 export async function survivors(material: Material): Promise<{ healthz: number[]; sessions: number[] }> {
   await sleep(10);
-  const healthz = await Promise.all(
-    [material.gateway, material.as].map(async (origin) => (await fetch(`${origin}/healthz`)).status),
-  );
+  const servers = [material.gateway, material.as, ...(material.demo ? [material.demo] : [])];
+  const healthz = await Promise.all(servers.map(async (origin) => (await fetch(`${origin}/healthz`)).status));
   const sessions = await Promise.all(
     material.tickets.map(
       async (ticket) =>

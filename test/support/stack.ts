@@ -12,6 +12,7 @@ import { startAuthorizationServer } from '../../apps/authorization-server/src/bo
 import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
 import { generateJwk } from '../../apps/authorization-server/src/keys/jwks.js';
 import type { PrivateJwk } from '../../apps/authorization-server/src/keys/jwks.js';
+import { startDemoApi } from '../../apps/demo-api/src/bootstrap.js';
 import { startGateway } from '../../apps/gateway/src/bootstrap.js';
 import type { StartedGateway } from '../../apps/gateway/src/bootstrap.js';
 import { JWT_RESOURCE, OPAQUE_RESOURCE, RP, RS, signIn } from './authorization-server.js';
@@ -37,6 +38,8 @@ export interface StackOptions {
   /** Public gateway URL when something sits in front of it (nginx). */
   gatewayUrl?: string;
   accessTokenTtlSeconds?: number;
+  /** Also start the demo API (bearer tokens checked by JWKS or introspection, audience JWT_RESOURCE). */
+  demoApi?: boolean;
   asEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
 }
@@ -59,6 +62,8 @@ export interface Stack {
   /** Where each gateway instance listens. */
   gateways: string[];
   upstream: StackUpstream;
+  /** The demo API, when asked for: the resource side that checks bearer tokens itself. */
+  demoApiUrl?: string;
   as: RunningAuthorizationServer;
   redis: Redis;
   /** The run's Redis key prefix: the authorization server under `as:`, the gateways under `gw:`. */
@@ -79,8 +84,9 @@ export interface Stack {
 
 /**
  * The whole Cloakroom flow on 127.0.0.1: the real authorization server, one or two gateway instances
- * and a trivial upstream that records the bearer tokens it receives, with temporary config files and one
- * Redis key prefix per run. Clients: the gateway, plus the RP and RS test clients.
+ * and a trivial upstream that records the bearer tokens it receives (the tests need the exact token the
+ * gateway forwards), optionally the demo API beside it, with temporary config files and one Redis key
+ * prefix per run. Clients: the gateway, plus the RP and RS test clients.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const redis = await requireRedis();
@@ -159,6 +165,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const upstream = await startUpstream();
     stoppers.push(upstream.close);
 
+    let demoApiUrl: string | undefined;
+    if (options.demoApi) {
+      const demo = await startDemoApi({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        ISSUER_URL: issuer,
+        RESOURCE_AUDIENCE: JWT_RESOURCE,
+        INTROSPECTION_CLIENT_ID: RS.client_id,
+        INTROSPECTION_CLIENT_SECRET: RS.client_secret,
+      });
+      demoApiUrl = demo.url;
+      stoppers.push(() => demo.close());
+    }
+
     const started: StartedGateway[] = [];
     for (const port of gatewayPorts) {
       const gateway = await startGateway({
@@ -188,6 +209,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatewayUrl,
       gateways,
       upstream,
+      demoApiUrl,
       as,
       redis,
       prefix,
