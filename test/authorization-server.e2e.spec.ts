@@ -273,6 +273,13 @@ describe('authorization server end to end (openid-client as the relying party, r
       password: 'wonderland',
     });
     expect(forged.status).toBe(403);
+    // Same number of characters, more bytes: still a plain refusal.
+    const multibyte = await browser.submit(action, {
+      csrf: 'é'.repeat(43),
+      username: 'alice',
+      password: 'wonderland',
+    });
+    expect(multibyte.status).toBe(403);
     const crossSite = await browser.request(action, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test' },

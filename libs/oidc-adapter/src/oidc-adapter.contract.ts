@@ -96,6 +96,15 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await adapter('AccessToken').find(at)).toBeUndefined();
     });
 
+    it('treats ids too long to be stored as absent instead of failing', async () => {
+      const long = 'x'.repeat(5000);
+      expect(await adapter('AccessToken').find(long)).toBeUndefined();
+      expect(await adapter('Session').findByUid(long)).toBeUndefined();
+      await expect(adapter('AuthorizationCode').consume(long)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      await expect(adapter('AccessToken').destroy(long)).resolves.toBeUndefined();
+      await expect(adapter('AccessToken').revokeByGrantId(long)).resolves.toBeUndefined();
+    });
+
     it('refuses to consume what does not exist', async () => {
       await expect(adapter('RefreshToken').consume(newSecret())).rejects.toBeInstanceOf(errors.InvalidGrant);
     });

@@ -31,6 +31,14 @@ const REVOKED_GRANT = 'oidc.grant-revoked';
 const BY_UID = 'oidc.Session.uid';
 const BY_USER_CODE = 'oidc.DeviceCode.userCode';
 
+/**
+ * Longest id the store accepts. oidc-provider's own ids are far shorter; a longer one comes from a request
+ * (a forged token, code or client id) and cannot name anything stored.
+ */
+const MAX_ID_LENGTH = 4096;
+const storable = (id: unknown): id is string =>
+  typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH;
+
 /** Models whose consume() redeems a one-time credential. */
 const LABELS: Record<string, string> = {
   AuthorizationCode: 'authorization code',
@@ -100,17 +108,20 @@ export class SealedOidcAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!storable(id)) return undefined;
     const entry = await this.store.getEntry<AdapterPayload>(this.namespace, id);
     if (!entry) return undefined;
     return entry.consumed ? { ...entry.value, consumed: true } : entry.value;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (!storable(uid)) return undefined;
     const ref = await this.store.followPointer(BY_UID, uid);
     return ref?.namespace === this.namespace ? this.find(ref.secret) : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    if (!storable(userCode)) return undefined;
     const ref = await this.store.followPointer(BY_USER_CODE, userCode);
     return ref?.namespace === this.namespace ? this.find(ref.secret) : undefined;
   }
@@ -121,6 +132,7 @@ export class SealedOidcAdapter implements Adapter {
    * (RFC 6749 §4.1.2, §10.4) and the request fails with invalid_grant.
    */
   async consume(id: string): Promise<void> {
+    if (!storable(id)) throw new errors.InvalidGrant(`${LABELS[this.model] ?? this.model} not found`);
     const outcome = await this.store.consume(this.namespace, id);
     if (outcome === 'consumed') return;
     const label = LABELS[this.model] ?? this.model;
@@ -134,6 +146,7 @@ export class SealedOidcAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
+    if (!storable(id)) return;
     const payload = await this.store.get<AdapterPayload>(this.namespace, id);
     await this.store.destroy(this.namespace, id);
     if (!payload) return;
@@ -154,6 +167,7 @@ export class SealedOidcAdapter implements Adapter {
    * anything of the grant could still be issued, so a token saved concurrently does not survive it.
    */
   async revokeByGrantId(grantId: string): Promise<void> {
+    if (!storable(grantId)) return;
     await this.store.put(REVOKED_GRANT, grantId, 1, this.options.defaultTtlSeconds);
     await this.store.destroyIndex(GRANT_INDEX, grantId);
   }

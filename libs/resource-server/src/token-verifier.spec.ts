@@ -62,6 +62,7 @@ describe(TokenVerifier.name, () => {
       const now = Math.floor(Date.now() / 1000);
       const cases: Array<[string, string]> = [
         ['none', none],
+        ['unsigned', `${b64({ alg: 'RS256', kid: issuer.keys[0].kid })}.${payload}.`],
         ['confused', confused],
         ['expired', await issuer.token({ exp: now - 120 })],
         ['future', await issuer.token({ nbf: now + 600 })],

@@ -17,10 +17,13 @@ interface CacheEntry {
   expiresAt: number;
 }
 
-/** Three base64url segments, the first a JSON object: a JWS in compact form. */
+/**
+ * Three dot-separated base64url segments whose first is a JSON object: a JWS in compact form, or an attempt at
+ * one (an unsigned `header.payload.`), which the JWT path then refuses with 401.
+ */
 export function isJwt(token: string): boolean {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return false;
+  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p)) || !parts[0]) return false;
   try {
     return typeof JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) === 'object';
   } catch {
@@ -123,9 +126,14 @@ export class TokenVerifier {
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
         signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
       });
+      if (response.status === 400) {
+        // The server refuses to look at this value at all (RFC 7662 §2.3): the token's fault, not ours.
+        throw new InvalidToken('the authorization server refused this token');
+      }
       if (!response.ok) throw new Error(`introspection answered ${response.status}`);
       answer = (await response.json()) as Record<string, unknown>;
     } catch (error) {
+      if (error instanceof InvalidToken) throw error;
       // Our own credentials refused, a 5xx, a timeout: none of it is the caller's fault.
       throw new AuthorizationServerUnavailable(`introspection failed: ${(error as Error).message}`);
     }

@@ -31,6 +31,8 @@ export function csrfValid(req: Request, submitted: unknown, issuerOrigin: string
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== issuerOrigin) return false;
   const cookie = parseCookie(req.headers.cookie ?? '')[COOKIE];
-  if (typeof submitted !== 'string' || !cookie || submitted.length !== cookie.length) return false;
-  return timingSafeEqual(Buffer.from(submitted), Buffer.from(cookie));
+  if (typeof submitted !== 'string' || !cookie) return false;
+  // Compared as bytes: a string of the same length may still differ in UTF-8 length.
+  const [a, b] = [Buffer.from(submitted), Buffer.from(cookie)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }
