@@ -412,6 +412,8 @@ export interface Probe {
   body?: string | Buffer;
   /** Statuses that are acceptable beyond "not 5xx" (e.g. a forged session must get 401, never 200). */
   expect?: number[];
+  /** No 2xx may answer this probe (a forged credential must not get in, whatever else happens). */
+  deny?: boolean;
   /** A short description for the failure report (never a whole secret). */
   note: string;
 }
@@ -530,6 +532,8 @@ const GATEWAY_API: Generator = (g, m) => {
   // A forged cookie first and the real one second is not an attack (it needs the real ticket): no verdict.
   const judged = plain && kind !== 'big-header' && kind !== 'duplicate-name-forged-first';
   const expect = judged ? (bad ? [401] : [200]) : undefined;
+  // Whatever the method or path, a forged cookie never gets a 2xx from the upstream.
+  const deny = bad && kind !== 'duplicate-name-forged-first';
   return {
     target: 'gateway /api (session cookie)',
     origin: 'gateway',
@@ -538,6 +542,7 @@ const GATEWAY_API: Generator = (g, m) => {
     headers,
     body,
     expect,
+    deny,
     note: `${method} ${path.slice(0, 60)} cookie=${kind}`,
   };
 };
@@ -1179,7 +1184,7 @@ export function probe(seed: number, index: number, material: Material): Probe {
  */
 export function knownDefect(p: Probe, status: string): string | undefined {
   if (p.origin === 'demo' && status === '503') {
-    const token = /^Bearer (\S*)$/.exec(p.headers.authorization ?? '')?.[1] ?? '';
+    const token = /^bearer\s+(\S*)$/i.exec(p.headers.authorization ?? '')?.[1] ?? '';
     const parts = token.split('.');
     return parts.length === 3 && parts.some((part) => part === '') ? 'rs-unsigned-jwt-503' : undefined;
   }
@@ -1229,7 +1234,7 @@ export interface HostileReport {
   counts: Record<string, Record<string, number>>;
   /** The first 200 failures. */
   failures: Failure[];
-  /** Failures per known defect (all of them). */
+  /** Failures per known defect, and `unclassified` (all of them). */
   defects: Record<string, number>;
 }
 
@@ -1298,7 +1303,9 @@ export async function runHostileInput(
         await response.body.dump({ limit: 1 << 20 }).catch(() => undefined);
         status = String(response.statusCode);
         failed =
-          response.statusCode >= 500 || (p.expect !== undefined && !p.expect.includes(response.statusCode));
+          response.statusCode >= 500 ||
+          (p.expect !== undefined && !p.expect.includes(response.statusCode)) ||
+          (p.deny === true && response.statusCode >= 200 && response.statusCode < 300);
       } catch (error) {
         const code = (error as { code?: string }).code ?? (error as Error).name;
         // undici refusing to send a header value is the client's doing, not an input the server saw.
@@ -1313,8 +1320,9 @@ export async function runHostileInput(
       sent++;
       count(p.target, status);
       const defect = failed ? knownDefect(p, status) : undefined;
-      if (defect) defects[defect] = (defects[defect] ?? 0) + 1;
-      if (failed && failures.length < 200) {
+      if (failed) defects[defect ?? 'unclassified'] = (defects[defect ?? 'unclassified'] ?? 0) + 1;
+      // The first 200 failures, and every unclassified one (up to 200 more): those are the new findings.
+      if (failed && (failures.length < 200 || (defect === undefined && failures.length < 400))) {
         failures.push({
           index,
           target: p.target,
