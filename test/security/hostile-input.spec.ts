@@ -30,7 +30,7 @@ describe('hostile input (fast part)', () => {
       seed: SEED,
       total: TOTAL,
       concurrency: Number(process.env.HOSTILE_CONCURRENCY ?? 8),
-      timeLimitMs: 20_000,
+      timeLimitMs: 45_000,
       start: Number(process.env.HOSTILE_START ?? 0),
     });
     console.log(
