@@ -22,16 +22,15 @@ describe('Chromium through the gateway', () => {
   let powerUserToken = '';
 
   beforeAll(async () => {
-    // A browser-facing host name keeps the authorization server's cookies apart from the gateway's
-    // (cookies ignore ports); Chromium resolves it to 127.0.0.1. The gateway stays on 127.0.0.1, where
-    // plain-http redirect URIs are allowed.
-    stack = await startStack({ issuerHost: 'as.test' });
+    // `localhost` for the authorization server keeps its cookies apart from the gateway's on 127.0.0.1
+    // (cookies ignore ports). The gateway's /api is the demo API, which verifies the token itself.
+    stack = await startStack({ issuerHost: 'localhost', api: 'demo' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
         '--no-sandbox',
         '--disable-background-networking',
-        '--host-resolver-rules=MAP as.test 127.0.0.1, MAP page.test 127.0.0.1',
+        '--host-resolver-rules=MAP page.test 127.0.0.1',
       ],
     });
     context = await browser.newContext();
@@ -60,12 +59,19 @@ describe('Chromium through the gateway', () => {
   it('logs power-user in with the form and reaches /api/whoami with one small cookie', async () => {
     const tab = await context.newPage();
     await tab.goto(`${stack.gatewayUrl}/auth/login?returnTo=/api/whoami`);
-    expect(new URL(tab.url()).host).toMatch(/^as\.test:/);
+    expect(new URL(tab.url()).hostname).toBe('localhost');
     await tab.fill('input[name="username"]', 'power-user');
     await tab.fill('input[name="password"]', 'many-groups');
     await Promise.all([tab.waitForURL(`${stack.gatewayUrl}/api/whoami`), tab.click('button[type="submit"]')]);
-    const whoami = JSON.parse((await tab.textContent('body')) ?? '{}') as { sub: string; tokenBytes: number };
-    expect(whoami.sub).toBe('power-user');
+    const whoami = JSON.parse((await tab.textContent('body')) ?? '{}') as {
+      sub: string;
+      tokenBytes: number;
+      groupsCount: number;
+      via: string;
+    };
+    // The demo API verified the 9.5 KB JWT against the JWKS and read its 272 groups.
+    expect(whoami).toMatchObject({ sub: 'power-user', via: 'jwt' });
+    expect(whoami.groupsCount).toBeGreaterThan(200);
     expect(whoami.tokenBytes).toBeGreaterThan(8192);
 
     const gatewayCookies = await context.cookies(stack.gatewayUrl);
@@ -79,6 +85,8 @@ describe('Chromium through the gateway', () => {
     const everyCookie = await context.cookies();
     for (const cookie of everyCookie) expect(cookie.value).not.toMatch(JWT_SHAPED);
 
+    // The recording upstream behind the same gateway shows the exact token the session forwards.
+    expect((await tab.goto(`${stack.gatewayUrl}/recorded/token`))?.status()).toBe(200);
     powerUserToken = stack.upstream.authorizations.at(-1)!.replace(/^Bearer /, '');
     expect(powerUserToken).toMatch(JWT_SHAPED);
     expect(powerUserToken.length).toBe(whoami.tokenBytes);
@@ -86,6 +94,7 @@ describe('Chromium through the gateway', () => {
       accessTokenBytes: powerUserToken.length,
       gatewayCookieBytes: cookieBytes,
       gatewayCookies: gatewayCookies.length,
+      groupsCount: whoami.groupsCount,
       cookiesInJar: everyCookie.length,
       jarCookieNames: everyCookie.map((c) => `${c.domain}:${c.name}`).join(' '),
     });

@@ -40,6 +40,11 @@ export interface StackOptions {
   accessTokenTtlSeconds?: number;
   /** Also start the demo API (bearer tokens checked by JWKS or introspection, audience JWT_RESOURCE). */
   demoApi?: boolean;
+  /**
+   * Where the gateway sends `/api`: the recording upstream (default), or the demo API, which verifies the
+   * token itself; then the recorder answers under `/recorded` (the tests still see the exact token).
+   */
+  api?: 'recorder' | 'demo';
   asEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
 }
@@ -166,7 +171,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stoppers.push(upstream.close);
 
     let demoApiUrl: string | undefined;
-    if (options.demoApi) {
+    if (options.demoApi || options.api === 'demo') {
       const demo = await startDemoApi({
         PORT: '0',
         HOST: '127.0.0.1',
@@ -190,7 +195,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         GATEWAY_CLIENT_ID,
         GATEWAY_CLIENT_SECRET,
         GATEWAY_PUBLIC_URL: gatewayUrl,
-        GATEWAY_ROUTES: `/api=${upstream.url}`,
+        GATEWAY_ROUTES:
+          options.api === 'demo' ? `/api=${demoApiUrl},/recorded=${upstream.url}` : `/api=${upstream.url}`,
         GATEWAY_API_RESOURCE: JWT_RESOURCE,
         GATEWAY_COOKIE_INSECURE_DEV: 'true',
         REDIS_URL: testRedisUrl(),
