@@ -31,7 +31,7 @@ export interface StackOptions {
   gateways?: 1 | 2;
   /** Host name browsers use for the authorization server (a browser maps it to 127.0.0.1). */
   issuerHost?: string;
-  /** Host name browsers use for the gateway. */
+  /** Host name browsers use for the gateway (plain-http redirect URIs must be localhost or 127.0.0.1). */
   gatewayHost?: string;
   /** Public issuer URL when something sits in front of the authorization server (nginx). */
   issuerUrl?: string;
