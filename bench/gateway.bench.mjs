@@ -1,11 +1,12 @@
 // The Cloakroom gateway against what users would pick instead, side by side in one run.
 //   npm run bench:gateway       (needs `npm run build` and a Redis at REDIS_URL or 127.0.0.1:6379)
 // Every server runs in its own process; autocannon runs here. Rounds alternate the scenario order, every run
-// is paired with a bare-proxy run next to it, and the table gives medians of the runs and of the ratios.
+// sits between two bare-proxy runs, and the table gives medians of the runs and of the ratios.
 // --write replaces the section in BENCHMARKS.md; --quick shortens every run (smoke test, not figures).
-// BENCH_CPU_PROF=<dir> starts the gateway processes with --cpu-prof into that directory.
+// BENCH_CPU_PROF=<dir> starts every proxy process with --cpu-prof into that directory (file names carry the
+// process id, logged at start); bench/gateway/profile-summary.mjs turns a profile into µs per request.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
@@ -20,10 +21,10 @@ import { replaceSection } from './report.mjs';
 
 const quick = process.argv.includes('--quick');
 const CONNECTIONS = 10;
-const SECONDS = quick ? 1 : 4;
-const WARMUP_SECONDS = 1;
-const LATENCY_SECONDS = quick ? 1 : 3;
-const ROUNDS = quick ? 1 : 3;
+const SECONDS = quick ? 1 : 2;
+const WARMUP_SECONDS = 0.5;
+const LATENCY_SECONDS = quick ? 1 : 2;
+const ROUNDS = quick ? 1 : 5;
 const BROWSER_COOKIE_LIMIT = 4096;
 const RESOURCE = 'http://localhost:4000';
 const SCOPE = 'openid profile email groups offline_access orders:read orders:write';
@@ -125,16 +126,11 @@ try {
     : [];
   const secret = randomBytes(32).toString('base64url');
   const servers = {};
-  for (const [name, kind, options, execArgv] of [
+  for (const [name, kind, options] of [
     ['bare', 'bare', { upstream: upstream.url }],
     ['header', 'header', { upstream: upstream.url, accessToken: power.access_token }],
-    ['gatewayHot', 'gateway', { env: { ...gatewayEnv, PORT: '0' } }, profile],
-    [
-      'gatewayCold',
-      'gateway',
-      { env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } },
-      profile,
-    ],
+    ['gatewayHot', 'gateway', { env: { ...gatewayEnv, PORT: '0' } }],
+    ['gatewayCold', 'gateway', { env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } }],
     ['gzip', 'gzip', { upstream: upstream.url }],
     [
       'expressSession',
@@ -143,8 +139,9 @@ try {
     ],
     ['ironSession', 'iron-session', { upstream: upstream.url, secret }],
   ]) {
-    servers[name] = await startServer(kind, options, execArgv);
+    servers[name] = await startServer(kind, options, profile);
     started.push(servers[name]);
+    if (profile.length) log(`${name}: process ${servers[name].pid}`);
   }
   // The authorization server is not needed any more (no refresh happens): it stays out of the figures.
   await stopAs();
@@ -159,7 +156,12 @@ try {
   const expressCookie = await loginCookie(servers.expressSession.url, power, 'connect.sid');
   // connect-redis writes `<prefix><session id>`; the cookie carries `s:<session id>.<signature>`.
   const expressSid = /^s:([^.]+)\./.exec(decodeURIComponent(expressCookie.split('=')[1]))?.[1];
-  const expressKeys = await keysOf(`${prefix}es:${expressSid}`);
+  // express-session may answer before its store write has finished: wait for the key.
+  let expressKeys = [];
+  for (let tries = 0; tries < 50 && !expressKeys.length; tries++) {
+    expressKeys = await keysOf(`${prefix}es:${expressSid}`);
+    if (!expressKeys.length) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const ironPower = await ironLogin(servers.ironSession.url, power);
   const ironAlice = await ironLogin(servers.ironSession.url, alice);
   if (!ironAlice.cookie) throw new Error(`iron-session refused alice's token set: ${ironAlice.error}`);
@@ -235,17 +237,18 @@ try {
     }
   }
 
-  // --- Each scenario's run is paired with a bare-proxy run right next to it (before it in one round, after
-  // it in the next): other work on this shared machine then weighs on both sides of a ratio alike.
+  // --- Every scenario run sits between two bare-proxy runs (B S1 B S2 B …) and is compared with their mean:
+  // other work on this shared machine, and its drift, then weighs on both sides of a ratio alike.
   const measure = async (s, connections) => {
     const server = servers[s.server];
     const at = { url: s.url, cookie: s.cookie, connections, server };
-    await load({ ...at, seconds: connections === 1 ? WARMUP_SECONDS / 2 : WARMUP_SECONDS });
+    await load({ ...at, seconds: WARMUP_SECONDS });
     const cpuBefore = await server.cpu();
     const run = await load({ ...at, seconds: connections === 1 ? LATENCY_SECONDS : SECONDS });
     run.cpuPerRequest = ((await server.cpu()) - cpuBefore) / run.requests;
     return run;
   };
+  const mean = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, (a[k] + b[k]) / 2]));
   const bare = scenarios[0];
   for (const s of scenarios) Object.assign(s, { runs: [], single: [], pairedRuns: [], pairedSingle: [] });
   for (let round = 0; round < ROUNDS; round++) {
@@ -254,15 +257,16 @@ try {
       ['single', 'pairedSingle', 1],
     ]) {
       const order = round % 2 ? scenarios.slice(1).reverse() : scenarios.slice(1);
+      let before = await measure(bare, connections);
+      bare[runs].push(before);
       for (const s of order) {
-        const bareFirst = (round + scenarios.indexOf(s)) % 2 === 0;
-        const first = await measure(bareFirst ? bare : s, connections);
-        const second = await measure(bareFirst ? s : bare, connections);
-        const [own, baseline] = bareFirst ? [second, first] : [first, second];
+        const own = await measure(s, connections);
+        const after = await measure(bare, connections);
+        bare[runs].push(after);
+        const baseline = mean(before, after);
+        before = after;
         s[runs].push(own);
         s[paired].push(baseline);
-        bare[runs].push(baseline);
-        bare[paired].push(baseline);
         log(
           `round ${round + 1}, ${connections} conn., ${s.label}: ${fmt(own.rps, 0)} req/s (bare ${fmt(baseline.rps, 0)}), ` +
             `${fmt(own.cpuPerRequest, 1)} µs CPU/req (bare ${fmt(baseline.cpuPerRequest, 1)}), p99 ${fmt(own.p99, 3)} ms (bare ${fmt(baseline.p99, 3)})`,
@@ -270,8 +274,11 @@ try {
       }
     }
   }
+  bare.pairedRuns = bare.runs;
+  bare.pairedSingle = bare.single;
 
-  // --- Figures: medians of all runs; a ratio is the median of (run / its paired bare-proxy run).
+  // --- Figures: medians of all runs; a ratio is the median of (run / mean of the bare-proxy runs around it).
+  const bareRps = bare.runs.map((r) => r.rps).sort((a, b) => a - b);
   const ratio = (s, pick, runs = 'runs') =>
     median(s[runs].map((run, i) => pick(run) / pick(s[runs === 'runs' ? 'pairedRuns' : 'pairedSingle'][i])));
   const stat = (s, pick, runs = 'runs') => median(s[runs].map(pick));
@@ -352,7 +359,7 @@ try {
   const section = [
     `Machine: ${machine()}. Command: \`npm run bench:gateway\` (after \`npm run build\`; Redis at ${redisUrl.replace(/\/\/.*@/, '//')}).`,
     '',
-    `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, each run paired with a bare-proxy run next to it, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the median over rounds of the run divided by its paired bare-proxy run: for req/s higher is better, for latency and CPU lower is better.`,
+    `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, every scenario run between two bare-proxy runs, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the median over rounds of the run divided by the mean of the two bare-proxy runs around it: for req/s higher is better, for latency and CPU lower is better.`,
     '',
     `Token sets from the real authorization server (demo users, resource ${RESOURCE} with groups in the JWT): ${tokenLine('power-user', power)}; ${tokenLine('alice', alice)}.`,
     '',
@@ -383,6 +390,7 @@ try {
     '',
     'Notes:',
     '',
+    `- Noise: the ${bareRps.length} bare-proxy runs on ${CONNECTIONS} connections ranged from ${fmt(bareRps[0], 0)} to ${fmt(bareRps.at(-1), 0)} req/s (median ${fmt(median(bareRps), 0)}); load average ${loadavg()[0].toFixed(2)} at the end of the run, on ${machine().split(' ')[0]} cores shared with other work. Ratios against the neighbouring bare runs are the figures to read.`,
     `- Cookie bytes are the \`Cookie\` header the browser sends. The gateway's cookie is ${cookieName}=<43 characters> here (plain-http development name); in production it is \`__Host-cloakroom\`, 7 bytes more.`,
     `- Redis bytes are \`MEMORY USAGE … SAMPLES 0\` of the session key. The gateway also keeps index entries per login (the OIDC \`sid\` and the user, for back-channel logout): ${gatewayIndexKeys.length} key(s), ${sum(gatewayIndexKeys)} B in all for the power-user's one session. express-session keeps the token set in plaintext JSON.`,
     `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,

@@ -20,6 +20,7 @@ export function startServer(kind, options = {}, execArgv = []) {
       child.removeAllListeners('exit');
       resolve({
         url: message.url,
+        pid: child.pid,
         /** Successful requests this server answered under load() so far. */
         served: 0,
         /** CPU time (user + system) of the server process so far, in µs. */
