@@ -49,6 +49,28 @@ describe(startAuthorizationServer.name, () => {
     expect(error.message).toMatch(/accessTokenFormat/);
   });
 
+  it('is connected to the store before its first request', async () => {
+    const server = await startAuthorizationServer({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      REDIS_URL: testRedisUrl(),
+    });
+    try {
+      const first = await fetch(`${server.url}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('demo-api:demo-api-dev-secret').toString('base64')}`,
+        },
+        body: 'token=abc.def',
+      });
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ active: false });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers /healthz, /readyz and /metrics', async () => {
     const server = await startAuthorizationServer({
       PORT: '0',

@@ -52,6 +52,12 @@ export async function startAuthorizationServer(
   const rawStore = createSealedStore(storeConfig);
   const store = instrumentStore(rawStore, metrics);
 
+  // Connected before the first request: with the offline queue off, a command sent while the client is still
+  // connecting would fail. A store that is down is not fatal: /readyz says so and requests get 503 until it answers.
+  await store
+    .ping()
+    .catch(() => logger.warn('the store is not reachable yet; requests get 503 until it answers'));
+
   // Port 0 (tests): bind first so the issuer can name the real port.
   const server = express();
   const httpServer = await listen(server, config.PORT, config.HOST);
