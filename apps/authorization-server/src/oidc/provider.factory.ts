@@ -66,7 +66,9 @@ export function createProvider(parts: ProviderParts): Provider {
   // back-channel logout URIs of the clients file are the operator's own configuration, typically a gateway
   // on the internal network: those, and only those, are reached without that check.
   const trustedUris = new Set(
-    parts.clients.map((c) => c.backchannel_logout_uri).filter((uri): uri is string => typeof uri === 'string'),
+    parts.clients
+      .map((c) => c.backchannel_logout_uri)
+      .filter((uri): uri is string => typeof uri === 'string'),
   );
   const outgoingFetch = (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
     if (!trustedUris.has(String(url))) return globalThis.fetch(url, options);
