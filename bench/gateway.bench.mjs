@@ -391,6 +391,7 @@ try {
     'Notes:',
     '',
     `- Noise: the ${bareRps.length} bare-proxy runs on ${CONNECTIONS} connections ranged from ${fmt(bareRps[0], 0)} to ${fmt(bareRps.at(-1), 0)} req/s (median ${fmt(median(bareRps), 0)}); load average ${loadavg()[0].toFixed(2)} at the end of the run, on ${machine().split(' ')[0]} cores shared with other work. Ratios against the neighbouring bare runs are the figures to read.`,
+    `- The floor: forwarding the power-user's ${sizes(power).access}-byte token alone (row 2) reaches ${fmt(rps('header'))}× the bare proxy; the gateway hot reaches ${fmt(rps('hot') / rps('header'))}× of that floor, cold ${fmt(rps('cold') / rps('header'))}×.`,
     `- Cookie bytes are the \`Cookie\` header the browser sends. The gateway's cookie is ${cookieName}=<43 characters> here (plain-http development name); in production it is \`__Host-cloakroom\`, 7 bytes more.`,
     `- Redis bytes are \`MEMORY USAGE … SAMPLES 0\` of the session key. The gateway also keeps index entries per login (the OIDC \`sid\` and the user, for back-channel logout): ${gatewayIndexKeys.length} key(s), ${sum(gatewayIndexKeys)} B in all for the power-user's one session. express-session keeps the token set in plaintext JSON.`,
     `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,
