@@ -1,7 +1,7 @@
 // Envelope and sealed-store micro-benchmarks with same-run baselines.
 //   npm run bench:store            (needs a build and a Redis at REDIS_URL or 127.0.0.1:6379)
 // Prints a Markdown section; with --write it replaces that section in BENCHMARKS.md.
-import { createCipheriv, createHash, hash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createSecretKey, hash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Envelope, newSecret, open, seal } from '@cloakroom/envelope';
 import { RedisSealedStore } from '@cloakroom/sealed-store';
@@ -37,7 +37,7 @@ for (const size of sizes) {
   const plaintext = randomBytes(size);
   const iv = randomBytes(12);
   const bare = await timeSync(() => {
-    const c = createCipheriv('aes-256-gcm', key, iv);
+    const c = createCipheriv('aes-256-gcm', createSecretKey(key), iv);
     c.update(plaintext);
     c.final();
     c.getAuthTag();
