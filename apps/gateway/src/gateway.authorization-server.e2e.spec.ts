@@ -191,4 +191,28 @@ describe('gateway with the real authorization server', () => {
       (await fetch(`${gateway.url}/api/whoami`, { headers: { cookie: `cloakroom=${ticket}` } })).status,
     ).toBe(401);
   });
+  it('ends the gateway session when the user signs out at the authorization server (back-channel logout)', async () => {
+    const jar = await signIn('alice', 'wonderland');
+    expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
+    // Sign out at the authorization server itself, as from another application.
+    const endSession = new URL(`${as.url}/session/end?client_id=gateway`);
+    const page = await jar.fetch(endSession);
+    const html = await page.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    expect(action && xsrf).toBeTruthy();
+    const confirmed = await jar.fetch(new URL(action!, endSession), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: endSession.origin },
+      body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }).toString(),
+    });
+    expect(confirmed.status).toBe(303);
+    // The authorization server told the gateway over the back channel: the cookie no longer works.
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await jar.fetch(`${gateway.url}/api/whoami`)).status;
+    }
+    expect(status).toBe(401);
+  });
 });
