@@ -1,6 +1,6 @@
 // Runs the demo stack on this machine: authorization server (3000), demo API (4000), gateway (8080).
-// Uses the Redis at REDIS_URL (default redis://127.0.0.1:6379); without one, each service falls back to
-// its own in-memory store (fine for a look around, gone at restart). Build first: `npm run build`.
+// With REDIS_URL set, every service uses that Redis; without it, each keeps its data in its own memory
+// (fine for a look around, gone at restart). `npm start` builds first.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -13,22 +13,26 @@ const services = [
 
 for (const service of services) {
   if (!existsSync(service.main)) {
-    console.error(`${service.main} is missing: run \`npm run build\` first.`);
+    console.error(`${service.main} is missing: run \`npm run build\` first (\`npm start\` does).`);
     process.exit(1);
   }
 }
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
-if (await reachable(new URL(redisUrl))) {
-  env.REDIS_URL = redisUrl;
+if (process.env.REDIS_URL) {
+  if (!(await reachable(new URL(process.env.REDIS_URL)))) {
+    console.error(
+      `No Redis answers at REDIS_URL=${process.env.REDIS_URL}. Start one (\`docker compose up -d redis\`) or unset REDIS_URL.`,
+    );
+    process.exit(1);
+  }
+  console.log(`Store: Redis at ${process.env.REDIS_URL}.`);
 } else {
   console.warn(
-    `No Redis at ${redisUrl}: every service keeps its data in memory (lost at restart).\n` +
-      'Start one with `docker compose up -d redis` (or `redis-server`) for the real thing.',
+    'Store: REDIS_URL is not set, so every service keeps its data in its own memory (lost at restart).\n' +
+      'For Redis: `docker compose up -d redis` and `REDIS_URL=redis://127.0.0.1:6379 npm start`.',
   );
   env.STORE_BACKEND = 'memory';
-  delete env.REDIS_URL;
 }
 // Plain-http localhost: the gateway's cookie cannot be Secure/__Host- here (the gateway warns about it).
 env.GATEWAY_COOKIE_INSECURE_DEV ??= 'true';
