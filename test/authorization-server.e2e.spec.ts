@@ -15,6 +15,15 @@ import {
 import type { TestAuthorizationServer } from './support/authorization-server.js';
 import { dumpPrefix } from './support/redis.js';
 
+/** A client that is not first-party: its users see the consent page. */
+const THIRD_PARTY = {
+  ...RP,
+  client_id: 'third-party',
+  client_name: 'Third Party Reports',
+  client_secret: 'third-party-secret-0123456789abcdef',
+  first_party: false,
+};
+
 describe('authorization server end to end (openid-client as the relying party, real Redis)', () => {
   let server: TestAuthorizationServer;
   let rp: oidc.Configuration;
@@ -84,7 +93,7 @@ describe('authorization server end to end (openid-client as the relying party, r
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const backchannel = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/backchannel-logout`;
     server = await startTestAuthorizationServer({
-      clients: [{ ...RP, backchannel_logout_uri: backchannel }],
+      clients: [{ ...RP, backchannel_logout_uri: backchannel }, THIRD_PARTY],
     });
     rp = await discover(RP);
     rs = await discover(RS);
@@ -247,6 +256,40 @@ describe('authorization server end to end (openid-client as the relying party, r
       }),
     );
     expect(await again.response.text()).toContain('name="password"');
+  });
+
+  it('asks for consent for a client that is not first-party, naming it, and issues a code after Allow', async () => {
+    const third = await discover(THIRD_PARTY);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const browser = new TestBrowser();
+    const url = oidc.buildAuthorizationUrl(third, {
+      redirect_uri: RP.redirect_uris[0],
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const login = await browser.follow(url);
+    const loginHtml = await login.response.text();
+    expect(loginHtml).toContain('Sign in to Third Party Reports');
+    const posted = await browser.submit(new URL(formAction(loginHtml)!, login.url), {
+      csrf: inputValue(loginHtml, 'csrf')!,
+      username: 'alice',
+      password: 'wonderland',
+    });
+    const consent = await browser.follow(new URL(posted.headers.get('location')!, login.url));
+    const consentHtml = await consent.response.text();
+    expect(consentHtml).toContain('Third Party Reports asks for access');
+    expect(consentHtml).toContain('email');
+    const allowed = await browser.submit(new URL(formAction(consentHtml)!, consent.url), {
+      csrf: inputValue(consentHtml, 'csrf')!,
+    });
+    const { url: callback } = await browser.follow(
+      new URL(allowed.headers.get('location')!, consent.url),
+      {},
+      (u) => u.href.startsWith(RP.redirect_uris[0]),
+    );
+    const tokens = await oidc.authorizationCodeGrant(third, callback, { pkceCodeVerifier: verifier });
+    expect(tokens.claims()?.email).toBe('alice@example.com');
   });
 
   it('refuses wrong credentials and unknown users with the same words, and forms without CSRF token', async () => {
