@@ -38,6 +38,8 @@ export interface StackOptions {
   /** Public gateway URL when something sits in front of it (nginx). */
   gatewayUrl?: string;
   accessTokenTtlSeconds?: number;
+  /** Lifetime of the opaque resource's access tokens (client credentials in soaks); default as above. */
+  opaqueTokenTtlSeconds?: number;
   /** Also start the demo API (bearer tokens checked by JWKS or introspection, audience JWT_RESOURCE). */
   demoApi?: boolean;
   /**
@@ -53,7 +55,7 @@ export interface StackUpstream {
   url: string;
   /** Requests it answered. */
   count(): number;
-  /** Authorization headers received, in order. */
+  /** Authorization headers received, in order (the latest 5,000 to 10,000 of them). */
   authorizations: string[];
 }
 
@@ -142,6 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             indicator: OPAQUE_RESOURCE,
             accessTokenFormat: 'opaque',
             scopes: ['orders:read', 'orders:write'],
+            ...(options.opaqueTokenTtlSeconds ? { accessTokenTTL: options.opaqueTokenTtlSeconds } : {}),
           },
         ],
       }),
@@ -257,6 +260,8 @@ async function startUpstream(): Promise<StackUpstream & { close(): Promise<void>
   const server: Server = createServer((req, res) => {
     count++;
     const authorization = req.headers.authorization ?? '';
+    // The latest ones are what tests look at; a soak must not turn the record into a leak of its own.
+    if (authorizations.length >= 10_000) authorizations.splice(0, 5_000);
     authorizations.push(authorization);
     const token = authorization.replace(/^Bearer /, '');
     let sub: unknown;
