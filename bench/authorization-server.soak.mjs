@@ -28,7 +28,7 @@ const server = await startServer('sealed', env);
 const samples = [];
 try {
   await load({ url: server.url, path: '/token', body, amount: 20_000, connections: CONNECTIONS });
-  global.gc?.();
+  globalThis.gc?.();
   const baselineRss = await server.rss();
   const started = Date.now();
   let peakKeys = 0;
