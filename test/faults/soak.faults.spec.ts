@@ -94,12 +94,15 @@ describe('soak', () => {
       global.gc?.();
       const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
       const samples: number[] = [];
-      const sampler = setInterval(() => samples.push(process.memoryUsage().rss), 1000);
+      let peakKeys = keysBefore;
+      const sampler = setInterval(() => {
+        samples.push(process.memoryUsage().rss);
+        void countKeys(stack).then((keys) => (peakKeys = Math.max(peakKeys, keys)));
+      }, 1000);
       const deadline = Date.now() + MAX_MINUTES * 60_000;
       let gateway = { ok: 0, failed: 0, seconds: 0 };
       let tokens = { ok: 0, failed: 0, seconds: 0 };
       const batch = Math.min(REQUESTS, 50_000);
-      let peakKeys = keysBefore;
       while (gateway.ok + gateway.failed < REQUESTS && Date.now() < deadline) {
         const [g, t] = await Promise.all([
           run({
