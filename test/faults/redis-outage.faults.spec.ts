@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { RS } from '../support/authorization-server.js';
 import { dumpPrefix } from '../support/redis.js';
 import { RedisProcess } from '../support/redis-process.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
+import { apiCall, introspection } from './probes.js';
 import { writeReliabilitySection } from './reliability-report.js';
 
 const ALICE_GROUPS = ['app-orders-readers', 'app-orders-writers', 'team-checkout-members'];
@@ -27,23 +27,9 @@ describe('Redis killed under load, then back', () => {
 
   it('answers only 503 during the outage, recovers within 2 s without restarts, and keeps its sessions (AOF)', async () => {
     const before = await stack.login('alice', 'wonderland');
-    const apiCall = () =>
-      fetch(`${stack.gatewayUrl}/api/orders`, {
-        headers: { cookie: before.cookie },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(3000),
-      });
-    const introspect = () =>
-      fetch(`${stack.asUrl}/token/introspection`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${RS.client_id}:${RS.client_secret}`).toString('base64')}`,
-        },
-        body: 'token=some-opaque-token-value',
-        signal: AbortSignal.timeout(3000),
-      });
-    expect((await apiCall()).status).toBe(200);
+    const call = () => apiCall(stack, before.cookie);
+    const introspect = () => introspection(stack);
+    expect((await call()).status).toBe(200);
 
     type Sample = { at: number; target: 'gateway' | 'as'; status: number | string };
     const samples: Sample[] = [];
@@ -62,7 +48,7 @@ describe('Redis killed under load, then back', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-    const loops = [loop('gateway', apiCall), loop('gateway', apiCall), loop('as', introspect)];
+    const loops = [loop('gateway', call), loop('gateway', call), loop('as', introspect)];
 
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const killedAt = Date.now() - started;
@@ -101,7 +87,7 @@ describe('Redis killed under load, then back', () => {
     const recoveryMs = recoveredAt === undefined ? undefined : recoveredAt - restartedAt;
 
     // The session created before the kill survived it (AOF), and the processes never restarted.
-    const after = await apiCall();
+    const after = await call();
     const health = await Promise.all([fetch(`${stack.asUrl}/healthz`), fetch(`${stack.gatewayUrl}/healthz`)]);
 
     writeReliabilitySection(

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RS } from '../support/authorization-server.js';
 import { startSentinelTopology } from '../support/redis-topology.js';
 import type { SentinelTopology } from '../support/redis-topology.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
+import { apiCall, introspection, statusOf } from './probes.js';
 import { writeReliabilitySection } from './reliability-report.js';
 
 describe('Sentinel failover under load', () => {
@@ -27,27 +27,8 @@ describe('Sentinel failover under load', () => {
 
   it('keeps sessions across a failover, with a short error window and no 500', async () => {
     const session = await stack.login('alice', 'wonderland');
-    const call = () =>
-      fetch(`${stack.gatewayUrl}/api/orders`, {
-        headers: { cookie: session.cookie },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(3000),
-      })
-        .then(async (r) => (await r.arrayBuffer(), r.status))
-        .catch((e: Error) => e.name);
-    // Every introspection reads the store: the authorization server shows the store's own error window.
-    const introspect = () =>
-      fetch(`${stack.asUrl}/token/introspection`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${RS.client_id}:${RS.client_secret}`).toString('base64')}`,
-        },
-        body: 'token=some-opaque-token-value',
-        signal: AbortSignal.timeout(3000),
-      })
-        .then(async (r) => (await r.arrayBuffer(), r.status))
-        .catch((e: Error) => e.name);
+    const call = () => statusOf(apiCall(stack, session.cookie));
+    const introspect = () => statusOf(introspection(stack));
     expect(await call()).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the replica has the session
 

@@ -75,3 +75,34 @@ export async function deletePrefix(client: Redis, prefix: string): Promise<void>
     if (keys.length > 0) await client.del(...keys);
   } while (cursor !== '0');
 }
+
+/**
+ * A Redis-backed sealed store on its own key prefix, with an admin connection that sees what an attacker
+ * with a dump would see; teardown deletes the prefix and closes both.
+ */
+export async function openTestRedisStore<S extends { connect(): Promise<void>; close(): Promise<void> }>(
+  label: string,
+  create: (prefix: string) => S,
+): Promise<{
+  store: S;
+  admin: Redis;
+  prefix: string;
+  dump(): ReturnType<typeof dumpPrefix>;
+  teardown(): Promise<void>;
+}> {
+  const admin = await requireRedis();
+  const prefix = uniquePrefix(label);
+  const store = create(prefix);
+  await store.connect();
+  return {
+    store,
+    admin,
+    prefix,
+    dump: () => dumpPrefix(admin, prefix),
+    teardown: async () => {
+      await deletePrefix(admin, prefix);
+      await store.close();
+      admin.disconnect();
+    },
+  };
+}

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Envelope, newSecret } from '@cloakroom/envelope';
-import {
-  deletePrefix,
-  dumpPrefix,
-  requireRedis,
-  testRedisUrl,
-  uniquePrefix,
-} from '../../../test/support/redis.js';
+import { openTestRedisStore, testRedisUrl } from '../../../test/support/redis.js';
 import { StoreUnavailable } from './errors.js';
 import { RedisSealedStore } from './redis-sealed.store.js';
 import { sealedStoreContract } from './sealed-store.contract.js';
@@ -18,26 +12,23 @@ class TestableRedisStore extends RedisSealedStore {
 }
 
 sealedStoreContract(RedisSealedStore.name, async () => {
-  const admin = await requireRedis();
-  const prefix = uniquePrefix('sealed-store');
-  const store = new TestableRedisStore(new Envelope({ pepper: 'contract-suite-pepper-0123456789abcdef' }), {
-    connection: { url: testRedisUrl() },
-    keyPrefix: prefix,
-  });
-  await store.connect();
+  const { store, admin, dump, teardown } = await openTestRedisStore(
+    'sealed-store',
+    (keyPrefix) =>
+      new TestableRedisStore(new Envelope({ pepper: 'contract-suite-pepper-0123456789abcdef' }), {
+        connection: { url: testRedisUrl() },
+        keyPrefix,
+      }),
+  );
   return {
     store,
-    dump: () => dumpPrefix(admin, prefix),
+    dump,
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     copyRaw: async (from, to) => {
       await admin.set(to, (await admin.getBuffer(from))!, 'PX', 60_000);
     },
     rawKeyOf: (namespace, secret) => store.rawKey(namespace, secret),
-    teardown: async () => {
-      await deletePrefix(admin, prefix);
-      await store.close();
-      admin.disconnect();
-    },
+    teardown,
   };
 });
 
