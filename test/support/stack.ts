@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,11 @@ export interface StackOptions {
   api?: 'recorder' | 'demo';
   asEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /**
+   * Runs the authorization server and the gateways as processes of their own from the build
+   * (`npm run build`), started the way production starts them, so that each one's memory is its own.
+   */
+  processes?: boolean;
 }
 
 export interface StackUpstream {
@@ -71,13 +77,16 @@ export interface Stack {
   upstream: StackUpstream;
   /** The demo API, when asked for: the resource side that checks bearer tokens itself. */
   demoApiUrl?: string;
-  as: RunningAuthorizationServer;
+  /** The in-process authorization server; undefined with `processes`. */
+  as?: RunningAuthorizationServer;
+  /** Process ids of the authorization server and of each gateway, with `processes`. */
+  pids?: { authorizationServer: number; gateways: number[] };
   redis: Redis;
   /** The run's Redis key prefix: the authorization server under `as:`, the gateways under `gw:`. */
   prefix: string;
   /** The authorization server's private signing key (to forge logout tokens that verify). */
   signingKey: PrivateJwk;
-  /** Refresh-token grants the authorization server answered with tokens since start. */
+  /** Refresh-token grants the authorization server answered with tokens since start (in-process only). */
   refreshGrants(): number;
   /** Signs a JWT with the issuer's key, as the authorization server would. */
   signAsIssuer(payload: JWTPayload, header?: Record<string, unknown>): Promise<string>;
@@ -150,7 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
     );
 
-    const as = await startAuthorizationServer({
+    const asEnv = {
       PORT: String(asPort),
       ISSUER: issuer,
       LOG_LEVEL: 'silent',
@@ -163,12 +172,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       JWKS_FILE: join(dir, 'jwks.json'),
       ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds ?? 600),
       ...options.asEnv,
-    });
-    stoppers.push(() => as.close());
+    };
+    let as: RunningAuthorizationServer | undefined;
+    let asPid = 0;
     let refreshGrants = 0;
-    as.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
-      if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshGrants++;
-    });
+    if (options.processes) {
+      const child = await startProcess('apps/authorization-server/dist/main.js', asEnv, asUrl);
+      stoppers.push(child.stop);
+      asPid = child.pid;
+    } else {
+      const running = await startAuthorizationServer(asEnv);
+      stoppers.push(() => running.close());
+      running.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
+        if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshGrants++;
+      });
+      as = running;
+    }
 
     const upstream = await startUpstream();
     stoppers.push(upstream.close);
@@ -188,9 +207,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stoppers.push(() => demo.close());
     }
 
-    const started: StartedGateway[] = [];
-    for (const port of gatewayPorts) {
-      const gateway = await startGateway({
+    const gatewayPids: number[] = [];
+    for (const [i, port] of gatewayPorts.entries()) {
+      const gatewayEnv = {
         PORT: String(port),
         HOST: '127.0.0.1',
         ISSUER_URL: issuer,
@@ -206,9 +225,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         REDIS_KEY_PREFIX: `${prefix}gw:`,
         LOG_LEVEL: 'silent',
         ...options.gatewayEnv,
-      });
-      started.push(gateway);
-      stoppers.push(() => gateway.close());
+      };
+      if (options.processes) {
+        const child = await startProcess('apps/gateway/dist/main.js', gatewayEnv, gateways[i]);
+        stoppers.push(child.stop);
+        gatewayPids.push(child.pid);
+      } else {
+        const gateway: StartedGateway = await startGateway(gatewayEnv);
+        stoppers.push(() => gateway.close());
+      }
     }
 
     const key = await importJWK(signingKey, signingKey.alg);
@@ -220,10 +245,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       upstream,
       demoApiUrl,
       as,
+      ...(options.processes ? { pids: { authorizationServer: asPid, gateways: gatewayPids } } : {}),
       redis,
       prefix,
       signingKey,
-      refreshGrants: () => refreshGrants,
+      refreshGrants: () => {
+        if (!as) throw new Error('refreshGrants() counts in-process grants: not available with `processes`');
+        return refreshGrants;
+      },
       signAsIssuer: (payload, header = {}) =>
         new SignJWT(payload)
           .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, ...header })
@@ -250,6 +279,46 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * A service from the build in a process of its own, started as `node <main>` with the environment given and
+ * nothing else of this process's; resolves once `<url>/readyz` answers 200.
+ */
+async function startProcess(
+  main: string,
+  env: Record<string, string>,
+  url: string,
+): Promise<{ pid: number; stop(): Promise<void> }> {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${main} exited with ${child.exitCode}: ${stderr}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) return { pid: child.pid!, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${main} not ready at ${url} within 30 s: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
