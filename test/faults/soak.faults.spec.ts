@@ -58,7 +58,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 class RssSeries {
   idle = 0;
   readonly samples: number[] = [];
-  constructor(readonly name: string, readonly pid: number) {}
+  constructor(
+    readonly name: string,
+    readonly pid: number,
+  ) {}
   sample(): void {
     this.samples.push(rssOf(this.pid));
   }

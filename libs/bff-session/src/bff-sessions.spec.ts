@@ -219,23 +219,45 @@ describe(SessionCache.name, () => {
   it('is bounded in entries (least recently used first) and in age', () => {
     let clock = 0;
     const cache = new SessionCache({ maxEntries: 3, maxAgeMs: 100, now: () => clock });
-    for (let i = 0; i < 3; i++) cache.set(`s${i}`, hot(i));
-    cache.get('s0');
-    cache.set('s3', hot(3));
-    expect(cache.get('s1')).toBeUndefined();
-    expect(cache.get('s0')).toBeDefined();
+    for (let i = 0; i < 3; i++) cache.set(`t${i}`, `s${i}`, hot(i));
+    cache.get('t0');
+    cache.set('t3', 's3', hot(3));
+    expect(cache.get('t1')).toBeUndefined();
+    expect(cache.get('t0')).toEqual({ slot: 's0', session: hot(0), storedAt: 0 });
     expect(cache.size).toBe(3);
     clock = 101;
+    expect(cache.get('t0')).toBeUndefined();
+  });
+
+  it('is found by ticket and invalidated by slot, also after an entry was replaced or evicted', () => {
+    const cache = new SessionCache({ maxEntries: 2, maxAgeMs: 1000 });
+    cache.set('t0', 's0', hot(0));
+    cache.set('t1', 's1', hot(1));
     expect(cache.get('s0')).toBeUndefined();
+    cache.delete('s0');
+    expect(cache.get('t0')).toBeUndefined();
+    expect(cache.get('t1')?.session).toEqual(hot(1));
+    cache.set('t1', 's1', hot(3));
+    expect(cache.get('t1')?.session).toEqual(hot(3));
+    cache.set('t2', 's2', hot(2));
+    cache.set('t4', 's4', hot(4));
+    // t1 was evicted: its slot no longer names anything, and deleting it leaves the others alone.
+    cache.delete('s1');
+    expect(cache.size).toBe(2);
+    cache.delete('s2');
+    expect(cache.get('t2')).toBeUndefined();
+    expect(cache.get('t4')?.slot).toBe('s4');
   });
 
   it('drops entries by sid key, and stores nothing when disabled', () => {
     const cache = new SessionCache({ maxEntries: 10, maxAgeMs: 1000 });
-    for (let i = 0; i < 4; i++) cache.set(`s${i}`, hot(i));
+    for (let i = 0; i < 4; i++) cache.set(`t${i}`, `s${i}`, hot(i));
     expect(cache.deleteWhere('sidKey', 'sid-0')).toBe(2);
     expect(cache.size).toBe(2);
+    expect(cache.get('t0')).toBeUndefined();
+    expect(cache.get('t1')).toBeDefined();
     const disabled = new SessionCache({ maxEntries: 0, maxAgeMs: 1000 });
-    disabled.set('s', hot(1));
-    expect(disabled.get('s')).toBeUndefined();
+    disabled.set('t', 's', hot(1));
+    expect(disabled.get('t')).toBeUndefined();
   });
 });

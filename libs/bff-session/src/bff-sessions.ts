@@ -129,14 +129,18 @@ export class BffSessions {
    * expire. Undefined when there is no such session (absent, expired, altered, or its refresh was refused).
    */
   async authorize(dek: string): Promise<HotSession | undefined> {
-    const slot = this.envelope.slotOf(SESSION_NAMESPACE, dek);
     const nowS = this.now() / 1000;
     const useCache = this.cache.enabled && this.deps.bus.live;
-    let hot = useCache ? this.cache.get(slot) : undefined;
-    if (hot === undefined) {
-      hot = await this.readHot(dek);
+    const cached = useCache ? this.cache.get(dek) : undefined;
+    let slot: string;
+    let hot: HotSession | undefined;
+    if (cached !== undefined) {
+      ({ slot, session: hot } = cached);
+    } else {
+      slot = this.envelope.slotOf(SESSION_NAMESPACE, dek);
+      hot = await this.readHot(dek, slot);
       if (hot === undefined) return undefined;
-      if (useCache) this.cache.set(slot, hot);
+      if (useCache) this.cache.set(dek, slot, hot);
     }
     if (hot.absoluteExpiresAt <= nowS) {
       await this.destroy(dek, 'logout');
@@ -255,12 +259,12 @@ export class BffSessions {
       }
       // Another instance is refreshing: wait for its result instead of redeeming the token again.
       await sleep(this.settings.lockPollMs);
-      const hot = await this.readHot(dek);
+      const hot = await this.readHot(dek, slot);
       if (hot === undefined) return undefined;
       if (this.isFresh(hot)) {
         this.events.lockWait?.((this.now() - started) / 1000);
         this.events.refresh?.('joined');
-        this.cacheIfLive(slot, hot);
+        this.cacheIfLive(dek, slot, hot);
         return hot;
       }
       if (this.now() - started > this.settings.lockWaitMs) {
@@ -271,7 +275,7 @@ export class BffSessions {
 
   private async refreshHoldingLock(dek: string, slot: string): Promise<HotSession | undefined> {
     // Re-read under the lock: the previous holder may have refreshed already (its refresh token is spent).
-    const bytes = await this.readBytes(dek);
+    const bytes = await this.readBytes(dek, slot);
     if (!bytes) return undefined;
     let current: SessionRecord;
     let currentHot: HotSession;
@@ -283,7 +287,7 @@ export class BffSessions {
       throw error;
     }
     if (this.isFresh(currentHot)) {
-      this.cacheIfLive(slot, currentHot);
+      this.cacheIfLive(dek, slot, currentHot);
       return currentHot;
     }
     if (!current.refreshToken) {
@@ -321,7 +325,7 @@ export class BffSessions {
     this.events.refresh?.('success');
     this.touchedAt.set(slot, this.now());
     await this.deps.bus.publish(`s:${slot}`);
-    this.cacheIfLive(slot, hot);
+    this.cacheIfLive(dek, slot, hot);
     return hot;
   }
 
@@ -365,15 +369,15 @@ export class BffSessions {
     return Math.max(1, Math.ceil(Math.min(...bounds)));
   }
 
-  private async readBytes(dek: string): Promise<Buffer | undefined> {
+  private async readBytes(dek: string, slot?: string): Promise<Buffer | undefined> {
     const started = performance.now();
-    const value = await this.store.get(SESSION_NAMESPACE, dek);
+    const value = await this.store.get(SESSION_NAMESPACE, dek, slot);
     this.events.storeLatency?.('get', (performance.now() - started) / 1000);
     return Buffer.isBuffer(value) ? value : undefined;
   }
 
-  private async readHot(dek: string): Promise<HotSession | undefined> {
-    const bytes = await this.readBytes(dek);
+  private async readHot(dek: string, slot?: string): Promise<HotSession | undefined> {
+    const bytes = await this.readBytes(dek, slot);
     if (!bytes) return undefined;
     try {
       return decodeHotSession(bytes);
@@ -400,8 +404,8 @@ export class BffSessions {
     return hot.accessExpiresAt - this.settings.refreshSkewSeconds > this.now() / 1000;
   }
 
-  private cacheIfLive(slot: string, hot: HotSession): void {
-    if (this.deps.bus.live) this.cache.set(slot, hot);
+  private cacheIfLive(dek: string, slot: string, hot: HotSession): void {
+    if (this.deps.bus.live) this.cache.set(dek, slot, hot);
   }
 
   /** Takes the session lock, waiting up to lockWaitMs for a holder; proceeds without it after that. */

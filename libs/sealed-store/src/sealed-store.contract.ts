@@ -45,6 +45,17 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(await store.get('t.a', newSecret())).toBeUndefined();
     });
 
+    it('finds a value by a slot its caller computed already, and nothing by a wrong one', async () => {
+      const [secret, other] = [newSecret(), newSecret()];
+      await store.put('t.slot', secret, { v: 1 }, 60);
+      await store.put('t.slot', other, { v: 2 }, 60);
+      const slotOf = (s: string) => /\{([^}]+)\}/.exec(harness.rawKeyOf('t.slot', s))![1];
+      expect(await store.get('t.slot', secret, slotOf(secret))).toEqual({ v: 1 });
+      // The other value's slot with this secret: found in the backend, but it does not open.
+      expect(await store.get('t.slot', secret, slotOf(other))).toBeUndefined();
+      expect(await store.get('t.slot', secret, 'not-a-slot')).toBeUndefined();
+    });
+
     it('replaces a value on put, with the new TTL', async () => {
       const secret = 'an-oidc-provider-id';
       await store.put('t.replace', secret, { v: 1 }, 60);

@@ -45,14 +45,22 @@ export abstract class SealedStore {
     await this.rawSet(key, this.sealAt(key, namespace, secret, value, FRESH), ttlMs);
   }
 
-  /** The value stored under (namespace, secret), or undefined when absent, expired or not openable. */
-  async get<T = StoreValue>(namespace: string, secret: string): Promise<T | undefined> {
-    return (await this.getEntry<T>(namespace, secret))?.value;
+  /**
+   * The value stored under (namespace, secret), or undefined when absent, expired or not openable. A caller
+   * that has computed the secret's slot already may pass it to save computing it again; a wrong one finds
+   * nothing (the slot is authenticated with the value).
+   */
+  async get<T = StoreValue>(namespace: string, secret: string, slot?: string): Promise<T | undefined> {
+    return (await this.getEntry<T>(namespace, secret, slot))?.value;
   }
 
   /** Like {@link get}, with the consumed mark. */
-  async getEntry<T = StoreValue>(namespace: string, secret: string): Promise<StoredEntry<T> | undefined> {
-    const key = this.keyOf(namespace, secret);
+  async getEntry<T = StoreValue>(
+    namespace: string,
+    secret: string,
+    slot?: string,
+  ): Promise<StoredEntry<T> | undefined> {
+    const key = this.keyOf(namespace, secret, slot);
     const raw = await this.rawGet(key);
     if (raw === undefined) return undefined;
     const value = this.openAt<T>(key, namespace, secret, raw);
@@ -170,9 +178,9 @@ export abstract class SealedStore {
   protected abstract rawCount(counterKey: string): Promise<number>;
 
   /** The backend key of a value: namespace in clear (not secret, useful to operators), slot as hash tag. */
-  protected keyOf(namespace: string, secret: string): string {
+  protected keyOf(namespace: string, secret: string, slot?: string): string {
     assertSecret(secret);
-    return `${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
+    return `${namespace}:{${slot ?? this.envelope.slotOf(namespace, secret)}}`;
   }
 
   protected indexKeyOf(namespace: string, secret: string): string {
