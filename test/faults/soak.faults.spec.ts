@@ -195,8 +195,12 @@ ${series
 
 Flat means the last quarter of the run within ±20% of its first quarter, for each process.
 
-**Command.** \`npm run test:faults\` (${REQUESTS.toLocaleString('en')} requests); the long form: \`npm run test:soak\`
-(1,000,000 requests or 30 minutes, whichever comes first).`,
+**Command.** ${
+          process.env.SOAK_REQUESTS
+            ? `\`npm run test:soak\` (SOAK_REQUESTS=${REQUESTS}, or ${MAX_MINUTES} minutes, whichever comes first).`
+            : `\`npm run test:faults\` (${REQUESTS.toLocaleString('en')} requests); the long form: \`npm run test:soak\`
+(1,000,000 requests or 30 minutes, whichever comes first).`
+        }`,
       );
       expect(gateway.failed).toBe(0);
       expect(tokens.failed).toBe(0);

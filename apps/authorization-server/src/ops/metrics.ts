@@ -58,24 +58,34 @@ const MEASURED = new Set([
   'ping',
 ]);
 
-/** The same store, with every operation timed and every failure counted. */
+/**
+ * The same store, with every operation timed and every failure counted. The wrappers and their label children
+ * are made once per operation: resolving labels or allocating closures per call would cost more than the timing.
+ */
 export function instrumentStore(store: SealedStore, metrics: AuthorizationServerMetrics): SealedStore {
+  const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  for (const operation of MEASURED) {
+    const method = (store as unknown as Record<string, unknown>)[operation];
+    if (typeof method !== 'function') continue;
+    const latency = metrics.storeLatency.labels(operation);
+    const errors = metrics.storeErrors.labels(operation);
+    wrappers.set(operation, async (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return await (method as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (error) {
+        errors.inc();
+        throw error;
+      } finally {
+        latency.observe((performance.now() - started) / 1000);
+      }
+    });
+  }
   return new Proxy(store, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || !MEASURED.has(property) || typeof value !== 'function')
-        return value;
-      return async (...args: unknown[]) => {
-        const stop = metrics.storeLatency.startTimer({ operation: property });
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (error) {
-          metrics.storeErrors.inc({ operation: property });
-          throw error;
-        } finally {
-          stop();
-        }
-      };
+      return (
+        (typeof property === 'string' && wrappers.get(property)) || Reflect.get(target, property, receiver)
+      );
     },
   });
 }
