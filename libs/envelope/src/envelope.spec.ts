@@ -102,6 +102,13 @@ describe('seal and open', () => {
     }
   });
 
+  it('never repeats an IV, across many batches of them', () => {
+    const ivs = new Set<string>();
+    const count = 2000;
+    for (let i = 0; i < count; i++) ivs.add(seal(KEY, Buffer.alloc(0), aad).subarray(1, 13).toString('hex'));
+    expect(ivs.size).toBe(count);
+  });
+
   it('fails with one typed error on a wrong key, a wrong AAD or an unknown version', () => {
     const sealed = seal(KEY, Buffer.from('secret claims'), aad);
     expect(() => open(randomBytes(32), sealed, aad)).toThrow(SealedValueInvalid);

@@ -82,9 +82,25 @@ export function sealWithIv(
   return Buffer.concat([version, iv, body, last, cipher.getAuthTag()]);
 }
 
+/**
+ * Random IVs are drawn from the CSPRNG in batches: one call per 256 IVs instead of one per seal (a call costs
+ * about as much for 3 KB as for 12 bytes). Every IV is handed out once and never reused.
+ */
+const IV_BATCH = 256;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+function freshIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * IV_BATCH);
+    ivOffset = 0;
+  }
+  return ivPool.subarray(ivOffset, (ivOffset += IV_BYTES));
+}
+
 /** AES-256-GCM with a random 96-bit IV: version ‖ IV ‖ ciphertext ‖ tag, the AAD bound to the version. */
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string | Uint8Array): Buffer {
-  return sealWithIv(key, randomBytes(IV_BYTES), plaintext, aad);
+  return sealWithIv(key, freshIv(), plaintext, aad);
 }
 
 /** Opens what {@link seal} produced with the same key and AAD, or throws {@link SealedValueInvalid}. */

@@ -66,6 +66,9 @@ export function createRedisClient(connection: RedisConnection, extra: RedisOptio
     lazyConnect: true,
     // A closing client must not hold the process for ioredis' default 2 s.
     disconnectTimeout: 250,
+    // Commands issued in the same tick (concurrent requests, introspection's parallel lookups) leave in one
+    // write: fewer system calls for the process and for Redis on the same cores.
+    enableAutoPipelining: true,
     ...extra,
   };
   if (connection.clusterNodes?.length) {
