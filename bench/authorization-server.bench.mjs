@@ -14,7 +14,7 @@ import {
   startServer,
 } from './authorization-server/harness.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = 8;
 const tokenBody = `grant_type=client_credentials&resource=${encodeURIComponent(RESOURCE)}&scope=orders%3Aread`;
