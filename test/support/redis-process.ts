@@ -3,8 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
+import { probeClient } from './redis-topology.js';
 
 /** A private redis-server with AOF on, that a test can kill -9 and bring back on the same port and data. */
 export class RedisProcess {
@@ -46,12 +46,7 @@ export class RedisProcess {
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 100; i++) {
-      const client = new Redis(this.url, {
-        lazyConnect: true,
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 0,
-      });
-      client.on('error', () => undefined);
+      const client = probeClient(this.port);
       try {
         await client.connect();
         if ((await client.ping()) === 'PONG') return;

@@ -20,6 +20,21 @@ class Processes {
     return child;
   }
 
+  /** A redis-server on 127.0.0.1 that keeps nothing on disk, with extra arguments. */
+  redisServer(port: number, extra: string[] = []): ChildProcess {
+    return this.spawn('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extra,
+    ]);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(
       this.children.map(
@@ -45,7 +60,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Promise<T> {
+/** A client that connects once, never retries and never queues: for probing test servers. */
+export function probeClient(port: number): Redis {
   const client = new Redis({
     port,
     host: '127.0.0.1',
@@ -54,6 +70,11 @@ async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Pro
     maxRetriesPerRequest: 0,
   });
   client.on('error', () => undefined);
+  return client;
+}
+
+async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Promise<T> {
+  const client = probeClient(port);
   try {
     await client.connect();
     return await command(client);
@@ -77,21 +98,9 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
   const processes = new Processes();
   const name = 'cloakroom';
   const [master, replica, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
-  const server = (port: number, extra: string[] = []) =>
-    processes.spawn('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      ...extra,
-    ]);
   try {
-    server(master);
-    server(replica, ['--replicaof', '127.0.0.1', String(master)]);
+    processes.redisServer(master);
+    processes.redisServer(replica, ['--replicaof', '127.0.0.1', String(master)]);
     for (const port of sentinelPorts) {
       const file = join(processes.dir, `sentinel-${port}.conf`);
       writeFileSync(
@@ -160,15 +169,7 @@ export async function startCluster(): Promise<ClusterTopology> {
   const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
   try {
     for (const port of ports) {
-      processes.spawn('redis-server', [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
+      processes.redisServer(port, [
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
