@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 
@@ -119,18 +119,23 @@ function keyProblems(jwk: Record<string, unknown>): string[] {
   if (kty === 'RSA' && Buffer.from(jwk.n as string, 'base64url').length < 256) {
     return [': RSA keys must have at least 2048 bits'];
   }
+  const publicParts = Object.fromEntries(PUBLIC_PARTS[kty].map((part) => [part, jwk[part]]));
+  let publicKey: KeyObject;
   try {
-    // What the private key signs must verify with the published public parts: catches mixed-up keys.
-    const privateKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
-    const publicParts = Object.fromEntries(PUBLIC_PARTS[kty].map((part) => [part, jwk[part]]));
-    const publicKey = createPublicKey({ key: { kty, ...publicParts } as never, format: 'jwk' });
-    const probe = Buffer.from('cloakroom key check');
-    const digest = kty === 'OKP' ? null : 'sha256';
-    if (!verify(digest, probe, publicKey, sign(digest, probe, privateKey))) {
-      return [': the private key does not match its public parts'];
-    }
+    publicKey = createPublicKey({ key: { kty, ...publicParts } as never, format: 'jwk' });
   } catch {
     return [': the key material cannot be read'];
+  }
+  const mismatch = ': the private key does not match its public parts';
+  try {
+    // What the private key signs must verify with the published public parts: catches mixed-up keys.
+    // Newer OpenSSL builds refuse such a key on import already; older ones only fail the verification.
+    const privateKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
+    const probe = Buffer.from('cloakroom key check');
+    const digest = kty === 'OKP' ? null : 'sha256';
+    if (!verify(digest, probe, publicKey, sign(digest, probe, privateKey))) return [mismatch];
+  } catch {
+    return [mismatch];
   }
   return [];
 }
