@@ -328,8 +328,11 @@ try {
   ]);
 
   const byId = Object.fromEntries(scenarios.map((s) => [s.id, s]));
-  const rps = (id) => ratio(byId[id], (r) => r.rps);
-  const added = median(byId.hot.single.map((run, i) => run.p99 - byId.hot.pairedSingle[i].p99));
+  // With --only some scenarios are absent: their targets read NaN (missed).
+  const rps = (id) => (byId[id] ? ratio(byId[id], (r) => r.rps) : NaN);
+  const added = byId.hot
+    ? median(byId.hot.single.map((run, i) => run.p99 - byId.hot.pairedSingle[i].p99))
+    : NaN;
   const rivals = ['gzip', 'express', 'iron'];
   const targets = [
     ['gateway hot ≥ 0.80× bare proxy req/s', `${fmt(rps('hot'))}×`, rps('hot') >= 0.8],

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { BffSessions, RefreshUnavailable } from '@cloakroom/bff-session';
+import { BffSessions, type HotSession, RefreshUnavailable } from '@cloakroom/bff-session';
 import { StoreUnavailable } from '@cloakroom/sealed-store';
+import { Http1Pool, UpstreamTimeout, type ResponseHead } from '@cloakroom/upstream-client';
 import { checkCsrf } from './csrf.js';
 import { CsrfRejected } from './errors.js';
 import type { GatewayMetrics } from './gateway.metrics.js';
@@ -61,10 +62,15 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
  * The hot path, outside the web framework: cookie → slot → session (cache or store) → forward with the
- * bearer token, bodies streamed both ways through one undici pool per upstream.
+ * bearer token. Requests without a body to plain-http upstreams go through {@link Http1Pool}, which writes the
+ * session's Authorization field as bytes encoded once per cached session; requests with a body, and https
+ * upstreams, go through undici, bodies streamed both ways.
  */
 export class ApiProxy {
   private readonly pools = new Map<string, Pool>();
+  private readonly plainPools = new Map<string, Http1Pool>();
+  /** `authorization: Bearer …\r\n` per opened session, encoded once while the session stays cached. */
+  private readonly encodedAuthorization = new WeakMap<HotSession, Buffer>();
   private readonly allowedOrigins: Set<string>;
   private readonly forwardedProto: string;
   private readonly forwardedHost: string;
@@ -87,6 +93,17 @@ export class ApiProxy {
           connect: { timeout: options.connectTimeoutMs },
         }),
       );
+      if (route.upstream.protocol === 'http:') {
+        this.plainPools.set(
+          route.upstream.origin,
+          new Http1Pool(route.upstream, {
+            connections: 128,
+            headersTimeoutMs: options.upstreamTimeoutMs,
+            bodyTimeoutMs: options.upstreamTimeoutMs,
+            connectTimeoutMs: options.connectTimeoutMs,
+          }),
+        );
+      }
     }
   }
 
@@ -115,10 +132,9 @@ export class ApiProxy {
       throw error;
     }
     const ticket = SessionCookies.find(req.headers.cookie, this.options.cookies.session);
-    let authorization: string | undefined;
+    let session: HotSession | undefined;
     try {
-      if (BffSessions.isTicket(ticket))
-        authorization = (await this.options.sessions.authorize(ticket))?.authorization;
+      if (BffSessions.isTicket(ticket)) session = await this.options.sessions.authorize(ticket);
     } catch (error) {
       if (error instanceof StoreUnavailable)
         return sendJson(res, 503, { error: 'session_store_unavailable' });
@@ -126,26 +142,25 @@ export class ApiProxy {
         return sendJson(res, 503, { error: 'authorization_server_unavailable' });
       throw error;
     }
-    if (authorization === undefined) return this.unauthenticated(req, res, ticket !== undefined);
-    await this.forward(req, res, route, authorization);
+    if (session === undefined) return this.unauthenticated(req, res, ticket !== undefined);
+    await this.forward(req, res, route, session);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    await Promise.all([...this.pools.values(), ...this.plainPools.values()].map((pool) => pool.close()));
   }
 
   private async forward(
     req: IncomingMessage,
     res: ServerResponse,
     route: ProxyRoute,
-    authorization: string,
+    session: HotSession,
   ): Promise<void> {
     const headers = forwardHeaders(req.headers);
-    headers.authorization = authorization;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = this.forwardedProto;
     headers['x-forwarded-host'] = this.forwardedHost;
-    this.observeHeader(authorization.length + 15);
+    this.observeHeader(session.authorization.length + 15);
     const method = req.method ?? 'GET';
     const hasBody =
       !BODYLESS.has(method) ||
@@ -154,36 +169,57 @@ export class ApiProxy {
     const basePath = route.upstream.pathname === '/' ? '' : route.upstream.pathname.replace(/\/$/, '');
     const started = performance.now();
     let status = 0;
+    const onHead = ({ status: statusCode, headers: upstreamHeaders }: ResponseHead) => {
+      status = statusCode;
+      this.observeUpstream(route.prefix, STATUS_CLASSES[Math.floor(statusCode / 100)] ?? 'other', started);
+      res.writeHead(statusCode, responseHeaders(upstreamHeaders));
+      return res;
+    };
+    const plain = hasBody ? undefined : this.plainPools.get(route.upstream.origin);
     try {
-      await this.pools.get(route.upstream.origin)!.stream(
-        {
-          path: basePath + req.url,
-          method: method as 'GET',
-          headers,
-          body: hasBody ? req : null,
-        },
-        ({ statusCode, headers: upstreamHeaders }) => {
-          status = statusCode;
-          this.observeUpstream(
-            route.prefix,
-            STATUS_CLASSES[Math.floor(statusCode / 100)] ?? 'other',
-            started,
+      if (plain) {
+        await plain.stream(
+          {
+            method,
+            path: basePath + req.url,
+            fields: fieldLines(headers),
+            encodedFields: this.authorizationField(session),
+          },
+          onHead,
+        );
+      } else {
+        headers.authorization = session.authorization;
+        await this.pools
+          .get(route.upstream.origin)!
+          .stream(
+            { path: basePath + req.url, method: method as 'GET', headers, body: hasBody ? req : null },
+            ({ statusCode, headers: upstreamHeaders }) =>
+              onHead({ status: statusCode, headers: upstreamHeaders as ResponseHead['headers'] }),
           );
-          res.writeHead(statusCode, responseHeaders(upstreamHeaders as IncomingHttpHeaders));
-          return res;
-        },
-      );
+      }
     } catch (error) {
       if (status !== 0 || res.headersSent) {
         res.destroy();
         return;
       }
       const code = (error as { code?: string }).code;
-      const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+      const timeout =
+        error instanceof UpstreamTimeout ||
+        code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        code === 'UND_ERR_BODY_TIMEOUT';
       this.observeUpstream(route.prefix, timeout ? 'timeout' : 'unreachable', started);
       if (timeout) return sendJson(res, 504, { error: 'upstream_timeout' });
       return sendJson(res, 502, { error: 'upstream_unavailable' });
     }
+  }
+
+  private authorizationField(session: HotSession): Buffer {
+    let field = this.encodedAuthorization.get(session);
+    if (field === undefined) {
+      field = Buffer.from(`authorization: ${session.authorization}\r\n`, 'latin1');
+      this.encodedAuthorization.set(session, field);
+    }
+    return field;
   }
 
   private unauthenticated(req: IncomingMessage, res: ServerResponse, hadCookie: boolean): void {
@@ -239,6 +275,20 @@ function forwardHeaders(incoming: IncomingHttpHeaders): Record<string, string | 
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * Header fields as `name: value` lines. Names and values come from Node's strict request parser (no CR, LF or
+ * NUL) or from the gateway itself, so they are written as they are.
+ */
+function fieldLines(headers: Record<string, string | string[]>): string {
+  let lines = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') lines += `${name}: ${value}\r\n`;
+    else for (const item of value) lines += `${name}: ${item}\r\n`;
+  }
+  return lines;
 }
 
 function responseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {

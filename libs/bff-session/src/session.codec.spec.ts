@@ -100,6 +100,13 @@ describe('session codec', () => {
     expect(decodeHotSession(bytes).authorization).toBe('Bearer opaque-token_value');
   });
 
+  it('never hands out an access token that could break out of its header field', () => {
+    for (const accessToken of ['abc\r\nx-injected: 1', 'with space', 'tab\tinside', 'caf\u00e9']) {
+      const bytes = encodeSession({ ...record, accessToken }, KEYS);
+      expect(() => decodeHotSession(bytes)).toThrow(SessionEncodingInvalid);
+    }
+  });
+
   it('answers altered, truncated and random bytes with SessionEncodingInvalid only', () => {
     const bytes = encodeSession(record, KEYS);
     const candidates = [

@@ -33,7 +33,7 @@ export interface IndexKeys {
 
 /** What the proxy needs on every request, decoded without touching the rest of the session. */
 export interface HotSession extends IndexKeys {
-  /** `Bearer <access token>`, ready to forward. */
+  /** `Bearer <access token>`, ready to forward: visible ASCII only, safe in a header field as it is. */
   authorization: string;
   accessExpiresAt: number;
   absoluteExpiresAt: number;
@@ -165,6 +165,7 @@ export function decodeSession(bytes: Buffer): SessionRecord {
 }
 
 const BEARER = 'Bearer ';
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 function readHot(bytes: Buffer): { hot: HotSession; accessPayload?: Buffer; restOffset: number } {
   try {
@@ -195,6 +196,8 @@ function readHot(bytes: Buffer): { hot: HotSession; accessPayload?: Buffer; rest
       token = `${header.toString('base64url')}.${accessPayload.toString('base64url')}.${signature.toString('base64url')}`;
     } else if (section[0] === RAW) {
       token = section.toString('utf8', 1);
+      // Forwarded as a header field as it is: only visible ASCII (RFC 6750 b64token is narrower still).
+      if (!VISIBLE_ASCII.test(token)) throw new SessionEncodingInvalid();
     } else {
       throw new SessionEncodingInvalid();
     }
