@@ -74,14 +74,10 @@ export class ResponseParser {
           input = input.subarray(end + 4);
           break;
         }
-        case 'length': {
-          const take = Math.min(this.remaining, input.length);
-          this.events.body(input.subarray(0, take));
-          this.remaining -= take;
-          input = input.subarray(take);
+        case 'length':
+          input = this.body(input);
           if (this.remaining === 0) this.finish();
           break;
-        }
         case 'chunk-size': {
           const line = this.line(input);
           if (line === undefined) return;
@@ -92,14 +88,10 @@ export class ResponseParser {
           input = line.rest;
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, input.length);
-          this.events.body(input.subarray(0, take));
-          this.remaining -= take;
-          input = input.subarray(take);
+        case 'chunk-data':
+          input = this.body(input);
           if (this.remaining === 0) this.state = 'chunk-end';
           break;
-        }
         case 'chunk-end': {
           const line = this.line(input);
           if (line === undefined) return;
@@ -197,6 +189,14 @@ export class ResponseParser {
   /** The response is complete; `end` is signalled once the bytes in hand are looked at. */
   private finish(): void {
     this.state = 'done';
+  }
+
+  /** Hands on up to `remaining` bytes of body; returns what follows them. */
+  private body(input: Buffer): Buffer {
+    const take = Math.min(this.remaining, input.length);
+    this.events.body(input.subarray(0, take));
+    this.remaining -= take;
+    return input.subarray(take);
   }
 
   /** One CRLF-terminated line from the input, or undefined (input kept) when it is not complete yet. */
