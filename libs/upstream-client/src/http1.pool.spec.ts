@@ -90,7 +90,13 @@ function sink(slow = false): { writable: Writable; body(): string; heads: Respon
 
 async function get(
   client: Http1Pool,
-  options: { method?: string; path?: string; fields?: string; encodedFields?: Buffer; slow?: boolean } = {},
+  options: {
+    method?: string;
+    path?: string;
+    fields?: string;
+    largeField?: { name: string; value: string };
+    slow?: boolean;
+  } = {},
 ) {
   const out = sink(options.slow);
   await client.stream(
@@ -98,7 +104,7 @@ async function get(
       method: options.method ?? 'GET',
       path: options.path ?? '/',
       fields: options.fields ?? '',
-      encodedFields: options.encodedFields,
+      largeField: options.largeField,
     },
     (head) => {
       out.heads.push(head);
@@ -133,13 +139,13 @@ const ok = (body: string, extra = '') =>
   `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 describe(Http1Pool.name, () => {
-  it('sends the head with Host and the encoded fields, and reuses the connection for the next request', async () => {
+  it('sends the head with Host and the large field, and reuses the connection for the next request', async () => {
     const upstream = await scripted((socket) =>
       socket.write(ok('hello', 'set-cookie: a=1\r\nset-cookie: b=2\r\n')),
     );
     const client = pool(upstream.url);
-    const field = Buffer.from(`authorization: Bearer ${'x'.repeat(9000)}\r\n`, 'latin1');
-    const first = await get(client, { path: '/api/a?b=c', fields: 'accept: */*\r\n', encodedFields: field });
+    const largeField = { name: 'authorization', value: `Bearer ${'x'.repeat(9000)}` };
+    const first = await get(client, { path: '/api/a?b=c', fields: 'accept: */*\r\n', largeField });
     const second = await get(client, { path: '/api/b' });
     expect(first).toMatchObject({ status: 200, body: 'hello', ended: true });
     expect(first.headers!['set-cookie']).toEqual(['a=1', 'b=2']);

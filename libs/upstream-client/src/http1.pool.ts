@@ -23,8 +23,11 @@ export interface Http1Request {
   path: string;
   /** Header fields, each as `name: value\r\n`, latin1; without Host, which the pool adds. */
   fields: string;
-  /** More fields, already encoded: a large value sent on many requests is encoded once. */
-  encodedFields?: Buffer;
+  /**
+   * One more field, written as a piece of its own so that a large value (an 8 KB bearer token) is not copied
+   * into the head first. The caller vouches for the value: visible ASCII only.
+   */
+  largeField?: { name: string; value: string };
 }
 
 /** A connection handed to a request; `reused` when it carried an earlier one. */
@@ -38,7 +41,7 @@ class StaleConnection extends Error {}
 
 /**
  * Keep-alive HTTP/1.1 connections to one plain-http origin, for requests without a body: the request head is
- * written in one go (large fields as bytes encoded once), the response is read by {@link ResponseParser} and
+ * written in one gathered write (a large field as a piece of its own), the response is read by {@link ResponseParser} and
  * streamed into the sink with backpressure. A request that meets a connection the upstream closed while it was
  * idle is sent again once on a new connection (these methods are idempotent and nothing was answered).
  */
@@ -71,7 +74,8 @@ export class Http1Pool {
    * UpstreamTimeout or UpstreamProtocolError, after which a sink already handed out must be destroyed.
    */
   async stream(request: Http1Request, onHead: (head: ResponseHead) => Writable): Promise<void> {
-    const head = `${request.method} ${request.path} HTTP/1.1\r\n${this.hostField}${request.fields}`;
+    let head = `${request.method} ${request.path} HTTP/1.1\r\n${this.hostField}${request.fields}`;
+    if (request.largeField) head += `${request.largeField.name}: `;
     const { connection, reused } = await this.acquire();
     try {
       return await connection.exchange(head, request, onHead, reused);
@@ -188,10 +192,15 @@ class Connection {
       });
       this.current = exchange;
       this.socket.setTimeout(this.pool.options.headersTimeoutMs);
+      // One gathered write: a single buffer of head and token would cost a fresh allocation per request.
       this.socket.cork();
       this.socket.write(head, 'latin1');
-      if (request.encodedFields) this.socket.write(request.encodedFields);
-      this.socket.write('\r\n');
+      if (request.largeField) {
+        this.socket.write(request.largeField.value, 'latin1');
+        this.socket.write('\r\n\r\n', 'latin1');
+      } else {
+        this.socket.write('\r\n', 'latin1');
+      }
       this.socket.uncork();
     });
   }
