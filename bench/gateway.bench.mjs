@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { startAuthorizationServer } from '../apps/authorization-server/dist/bootstrap.js';
@@ -20,6 +21,7 @@ import { fmt, machine, table } from './lib.mjs';
 import { replaceSection } from './report.mjs';
 
 const quick = process.argv.includes('--quick');
+const EOC_VERSION = createRequire(import.meta.url)('express-openid-connect/package.json').version;
 const CONNECTIONS = 10;
 const SECONDS = quick ? 1 : 2;
 const WARMUP_SECONDS = 0.5;
@@ -138,6 +140,11 @@ try {
       { upstream: upstream.url, redisUrl, prefix: `${prefix}es:`, secret },
     ],
     ['ironSession', 'iron-session', { upstream: upstream.url, secret }],
+    [
+      'openidConnect',
+      'express-openid-connect',
+      { upstream: upstream.url, issuer: as.url, clientId: RP.id, clientSecret: RP.secret, secret },
+    ],
   ]) {
     servers[name] = await startServer(kind, options, profile);
     started.push(servers[name]);
@@ -162,6 +169,7 @@ try {
     expressKeys = await keysOf(`${prefix}es:${expressSid}`);
     if (!expressKeys.length) await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  const eocCookies = await loginCookies(servers.openidConnect.url, power, 'appSession');
   const ironPower = await ironLogin(servers.ironSession.url, power);
   const ironAlice = await ironLogin(servers.ironSession.url, alice);
   if (!ironAlice.cookie) throw new Error(`iron-session refused alice's token set: ${ironAlice.error}`);
@@ -206,6 +214,13 @@ try {
       server: 'ironSession',
       cookie: ironAlice.cookie,
       token: alice,
+    },
+    {
+      id: 'eoc',
+      label: `7. express-openid-connect, ${eocCookies.length} chunked cookie(s)`,
+      server: 'openidConnect',
+      cookie: eocCookies.join('; '),
+      token: power,
     },
     {
       id: 'hotAlice',
@@ -333,17 +348,17 @@ try {
   const added = byId.hot
     ? median(byId.hot.single.map((run, i) => run.p99 - byId.hot.pairedSingle[i].p99))
     : NaN;
-  const rivals = ['gzip', 'express', 'iron'];
+  const rivals = ['gzip', 'express', 'iron', 'eoc'];
   const targets = [
     ['gateway hot ≥ 0.80× bare proxy req/s', `${fmt(rps('hot'))}×`, rps('hot') >= 0.8],
     ['gateway cold ≥ 0.55× bare proxy req/s', `${fmt(rps('cold'))}×`, rps('cold') >= 0.55],
     [
-      'gateway hot ahead of scenarios 4–6 in req/s',
+      'gateway hot ahead of scenarios 4–7 in req/s',
       rivals.map((id) => `${id} ${fmt(rps(id))}×`).join(', '),
       rivals.every((id) => rps(id) < rps('hot')),
     ],
     [
-      'gateway cold ahead of scenarios 4–6 in req/s',
+      'gateway cold ahead of scenarios 4–7 in req/s',
       `cold ${fmt(rps('cold'))}×`,
       rivals.every((id) => rps(id) < rps('cold')),
     ],
@@ -399,7 +414,7 @@ try {
     `- Redis bytes are \`MEMORY USAGE … SAMPLES 0\` of the session key. The gateway also keeps index entries per login (the OIDC \`sid\` and the user, for back-channel logout): ${gatewayIndexKeys.length} key(s), ${sum(gatewayIndexKeys)} B in all for the power-user's one session. express-session keeps the token set in plaintext JSON.`,
     `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,
     `- iron-session with the power-user's set: ${ironPower.cookie ? `a ${ironPower.cookie.length}-byte cookie, over the ${BROWSER_COOKIE_LIMIT}-byte browser limit (a browser drops it)` : `refused (${ironPower.error})`}. It is measured with alice's smaller set; row 3c is the gateway with that same set.`,
-    '- express-openid-connect (optional scenario 7) is not measured: it is not a dependency of this repository.',
+    `- express-openid-connect ${EOC_VERSION}, defaults: the power-user's set is one ${eocCookies.reduce((n, c) => n + c.length, 0)}-byte JWE split into ${eocCookies.length} \`appSession.N\` cookies, decrypted on every request and, its sessions being rolling, encrypted again into ${eocCookies.length} fresh \`Set-Cookie\` lines on every answer. A Cookie header that size is over nginx's default 8 KB header buffer (\`large_client_header_buffers\`): behind such a proxy it gets 400.`,
     ...(failures.length
       ? [`- **Non-2xx answers or errors during:** ${failures.map((s) => s.label).join(', ')}.`]
       : []),
@@ -441,15 +456,20 @@ function chunk(value, name, limit) {
 
 /** Posts a token set to a scenario's sign-in stand-in; returns `name=value` of its session cookie. */
 async function loginCookie(url, tokens, name) {
+  return (await loginCookies(url, tokens, name, `${name}=`))[0];
+}
+
+/** The same for a session in several cookies (`name=…` or `name.0=…`, `name.1=…`), in the order set. */
+async function loginCookies(url, tokens, name, start = name) {
   const response = await fetch(`${url}/bench/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(tokens),
   });
   if (!response.ok) throw new Error(`${url}: sign-in stand-in answered ${response.status}`);
-  const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  if (!line) throw new Error(`${url}: no ${name} cookie`);
-  return line.split(';')[0];
+  const lines = response.headers.getSetCookie().filter((c) => c.startsWith(start));
+  if (!lines.length) throw new Error(`${url}: no ${name} cookie`);
+  return lines.map((line) => line.split(';')[0]);
 }
 
 async function ironLogin(url, tokens) {

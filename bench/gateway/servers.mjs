@@ -179,6 +179,51 @@ const servers = {
       return forward(req, res, `Bearer ${session.tokens.access_token}`);
     });
   },
+
+  /**
+   * 7. express-openid-connect with its defaults: the token set encrypted (JWE) into `appSession` cookies, chunked
+   * at the browser limit, and (rolling sessions) encrypted again into fresh cookies on every answer.
+   */
+  'express-openid-connect': async () => {
+    const { default: express } = await import('express');
+    const { auth } = await import('express-openid-connect');
+    const forward = proxyTo(options.upstream);
+    const app = express();
+    app.disable('x-powered-by');
+    // The issuer is only contacted to log in or refresh, which the benchmark does not do.
+    app.use(
+      auth({
+        issuerBaseURL: options.issuer,
+        baseURL: 'http://127.0.0.1',
+        clientID: options.clientId,
+        clientSecret: options.clientSecret,
+        authorizationParams: { response_type: 'code' },
+        secret: options.secret,
+        authRequired: false,
+        routes: { login: false, logout: false, callback: false },
+      }),
+    );
+    // Sign-in stand-in: the session its callback would store after a code exchange.
+    app.post('/bench/login', express.json({ limit: '64kb' }), (req, res) => {
+      const { id_token, access_token, refresh_token } = req.body;
+      const expires_at = Math.floor(Date.now() / 1000) + 7200;
+      Object.assign(req.appSession, {
+        id_token,
+        access_token,
+        refresh_token,
+        token_type: 'Bearer',
+        expires_at,
+      });
+      res.json({ ok: true });
+    });
+    app.use('/api', (req, res) => {
+      if (!req.oidc.isAuthenticated()) return unauthenticated(res);
+      const { access_token, token_type } = req.oidc.accessToken;
+      req.url = req.originalUrl;
+      return forward(req, res, `${token_type} ${access_token}`);
+    });
+    return listen(app);
+  },
 };
 
 const start = servers[kind];
