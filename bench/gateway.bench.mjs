@@ -111,6 +111,8 @@ try {
   const gatewayKeys = await keysOf(`${prefix}gw:`);
   const gatewaySessionKey = gatewayKeys.filter((k) => k.key.includes('gateway.session'));
   const gatewayIndexKeys = gatewayKeys.filter((k) => !k.key.includes('gateway.session'));
+  // The stored value's length (what a GET returns), for the server-side session floor (row 2b).
+  const sessionBytes = await redis.strlen(gatewaySessionKey[0].key);
   const aliceTicket = await gatewaySession(publicUrl, cookieName, 'alice', 'wonderland');
   await loginGateway.close();
   const power = await tokenSet(as.url, RP, 'power-user', 'many-groups');
@@ -131,6 +133,17 @@ try {
   for (const [name, kind, options] of [
     ['bare', 'bare', { upstream: upstream.url }],
     ['header', 'header', { upstream: upstream.url, accessToken: power.access_token }],
+    [
+      'headerRedis',
+      'header-redis',
+      {
+        upstream: upstream.url,
+        accessToken: power.access_token,
+        redisUrl,
+        key: `${prefix}floor`,
+        bytes: sessionBytes,
+      },
+    ],
     ['gatewayHot', 'gateway', { env: { ...gatewayEnv, PORT: '0' } }],
     ['gatewayCold', 'gateway', { env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } }],
     ['gzip', 'gzip', { upstream: upstream.url }],
@@ -177,6 +190,12 @@ try {
   const scenarios = [
     { id: 'bare', label: '1. bare reverse proxy (undici)', server: 'bare', token: 0 },
     { id: 'header', label: '2. bare proxy + fixed Authorization', server: 'header', token: power },
+    {
+      id: 'headerRedis',
+      label: '2b. fixed Authorization after one Redis GET',
+      server: 'headerRedis',
+      token: power,
+    },
     {
       id: 'hot',
       label: '3a. Cloakroom gateway, hot',
@@ -410,6 +429,7 @@ try {
     '',
     `- Noise: the ${bareRps.length} bare-proxy runs on ${CONNECTIONS} connections ranged from ${fmt(bareRps[0], 0)} to ${fmt(bareRps.at(-1), 0)} req/s (median ${fmt(median(bareRps), 0)}); load average ${loadavg()[0].toFixed(2)} at the end of the run, on ${machine().split(' ')[0]} cores shared with other work. Ratios against the neighbouring bare runs are the figures to read.`,
     `- The floor: forwarding the power-user's ${sizes(power).access}-byte token alone (row 2) reaches ${fmt(rps('header'))}× the bare proxy; the gateway hot reaches ${fmt(rps('hot') / rps('header'))}× of that floor, cold ${fmt(rps('cold') / rps('header'))}×.`,
+    `- The floor of a server-side session (row 2b): the same proxy reading ${sessionBytes} bytes (the gateway's stored session) from Redis before each request, decrypting and decoding nothing, reaches ${fmt(rps('headerRedis'))}× the bare proxy; the gateway cold reaches ${fmt(rps('cold') / rps('headerRedis'))}× of it.`,
     `- Cookie bytes are the \`Cookie\` header the browser sends. The gateway's cookie is ${cookieName}=<43 characters> here (plain-http development name); in production it is \`__Host-cloakroom\`, 7 bytes more.`,
     `- Redis bytes are \`MEMORY USAGE … SAMPLES 0\` of the session key. The gateway also keeps index entries per login (the OIDC \`sid\` and the user, for back-channel logout): ${gatewayIndexKeys.length} key(s), ${sum(gatewayIndexKeys)} B in all for the power-user's one session. express-session keeps the token set in plaintext JSON.`,
     `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,

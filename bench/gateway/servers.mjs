@@ -1,6 +1,7 @@
 // One server of the gateway benchmark, run in its own process so the load generator never shares its
 // event loop: `node bench/gateway/servers.mjs <kind>` with BENCH_SERVER (JSON) in the environment.
 // It answers the parent over IPC: {ready, url} once listening, {cpu} when asked, and exits on 'stop'.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { Pool } from 'undici';
@@ -88,6 +89,24 @@ const servers = {
     const forward = proxyTo(options.upstream);
     const authorization = `Bearer ${options.accessToken}`;
     return listen((req, res) => forward(req, res, authorization));
+  },
+
+  /**
+   * 2b. The floor of any server-side session: the same fixed header, after one Redis GET of a stored session's size
+   * (ioredis with auto-pipelining, as the gateway's store), with nothing decrypted or decoded.
+   */
+  'header-redis': async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(options.redisUrl, { enableAutoPipelining: true });
+    await redis.set(options.key, randomBytes(options.bytes), 'EX', 3600);
+    const forward = proxyTo(options.upstream);
+    const authorization = `Bearer ${options.accessToken}`;
+    const served = await listen(async (req, res) => {
+      const value = await redis.getBuffer(options.key);
+      if (value === null) return unauthenticated(res);
+      return forward(req, res, authorization);
+    });
+    return { url: served.url, close: () => (served.close(), redis.disconnect()) };
   },
 
   /** 3. Cloakroom: the real gateway, started as in production from its built bootstrap. */
