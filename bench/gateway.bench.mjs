@@ -173,7 +173,7 @@ try {
     'tokens',
     BROWSER_COOKIE_LIMIT,
   );
-  const expressCookie = await loginCookie(servers.expressSession.url, power, 'connect.sid');
+  const [expressCookie] = await loginCookies(servers.expressSession.url, power, 'connect.sid=');
   // connect-redis writes `<prefix><session id>`; the cookie carries `s:<session id>.<signature>`.
   const expressSid = /^s:([^.]+)\./.exec(decodeURIComponent(expressCookie.split('=')[1]))?.[1];
   // express-session may answer before its store write has finished: wait for the key.
@@ -474,30 +474,26 @@ function chunk(value, name, limit) {
   return cookies;
 }
 
-/** Posts a token set to a scenario's sign-in stand-in; returns `name=value` of its session cookie. */
-async function loginCookie(url, tokens, name) {
-  return (await loginCookies(url, tokens, name, `${name}=`))[0];
-}
-
-/** The same for a session in several cookies (`name=…` or `name.0=…`, `name.1=…`), in the order set. */
-async function loginCookies(url, tokens, name, start = name) {
-  const response = await fetch(`${url}/bench/login`, {
+/** Posts a token set to a scenario's sign-in stand-in. */
+function postLogin(url, tokens) {
+  return fetch(`${url}/bench/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(tokens),
   });
+}
+
+/** `name=value` of every cookie the sign-in stand-in sets whose name starts with `prefix`, in the order set. */
+async function loginCookies(url, tokens, prefix) {
+  const response = await postLogin(url, tokens);
   if (!response.ok) throw new Error(`${url}: sign-in stand-in answered ${response.status}`);
-  const lines = response.headers.getSetCookie().filter((c) => c.startsWith(start));
-  if (!lines.length) throw new Error(`${url}: no ${name} cookie`);
+  const lines = response.headers.getSetCookie().filter((c) => c.startsWith(prefix));
+  if (!lines.length) throw new Error(`${url}: no ${prefix} cookie`);
   return lines.map((line) => line.split(';')[0]);
 }
 
 async function ironLogin(url, tokens) {
-  const response = await fetch(`${url}/bench/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(tokens),
-  });
+  const response = await postLogin(url, tokens);
   if (!response.ok) return { error: (await response.json()).error };
   const line = response.headers.getSetCookie().find((c) => c.startsWith('iron='));
   return line ? { cookie: line.split(';')[0] } : { error: 'no cookie set' };
