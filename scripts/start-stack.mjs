@@ -17,6 +17,8 @@ for (const service of services) {
     process.exit(1);
   }
 }
+const { requireSupportedNode } = await import('../libs/config/dist/node-version.js');
+requireSupportedNode('Cloakroom');
 
 const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
 if (process.env.REDIS_URL) {

@@ -1,4 +1,7 @@
-import { startAuthorizationServer } from './bootstrap.js';
+import { requireSupportedNode } from '@cloakroom/config/node-version';
+
+requireSupportedNode('The Cloakroom authorization server');
+const { startAuthorizationServer } = await import('./bootstrap.js');
 
 try {
   const server = await startAuthorizationServer();

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from './cli.js';
+import { requireSupportedNode } from '@cloakroom/config/node-version';
+
+requireSupportedNode('cloakroom');
+const { main } = await import('./cli.js');
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,7 @@
-import { startDemoApi } from './bootstrap.js';
+import { requireSupportedNode } from '@cloakroom/config/node-version';
+
+requireSupportedNode('The Cloakroom demo API');
+const { startDemoApi } = await import('./bootstrap.js');
 
 try {
   const api = await startDemoApi();

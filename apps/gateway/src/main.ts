@@ -1,5 +1,8 @@
-import { ConfigInvalid } from '@cloakroom/config';
-import { startGateway } from './bootstrap.js';
+import { requireSupportedNode } from '@cloakroom/config/node-version';
+
+requireSupportedNode('The Cloakroom gateway');
+const { ConfigInvalid } = await import('@cloakroom/config');
+const { startGateway } = await import('./bootstrap.js');
 
 try {
   const gateway = await startGateway(process.env);
