@@ -2,3 +2,4 @@ export * from './limits.js';
 export * from './token-analysis.js';
 export * from './cookie-analysis.js';
 export * from './budget-report.js';
+export * from './token-shaping.js';
