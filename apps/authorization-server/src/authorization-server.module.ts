@@ -5,7 +5,9 @@ import { SealedStore } from '@cloakroom/sealed-store';
 import { AuthorizationServerConfig } from './authorization-server.config.js';
 import { InteractionController } from './interactions/interaction.controller.js';
 import { Authenticator, InteractionService } from './interactions/interaction.service.js';
+import { ClaimsController } from './oidc/claims.controller.js';
 import { ClientPolicies } from './oidc/client-policies.js';
+import { ResourceClaims } from './oidc/resource-claims.js';
 import { AuthorizationServerMetrics } from './ops/metrics.js';
 import { OpsController } from './ops/ops.controller.js';
 
@@ -16,6 +18,7 @@ export interface AuthorizationServerParts {
   metrics: AuthorizationServerMetrics;
   authenticator: Authenticator;
   policies: ClientPolicies;
+  resourceClaims: ResourceClaims;
 }
 
 /** The Nest side of the authorization server: interaction pages and operations endpoints. */
@@ -24,7 +27,7 @@ export class AuthorizationServerModule {
   static register(parts: AuthorizationServerParts): DynamicModule {
     return {
       module: AuthorizationServerModule,
-      controllers: [InteractionController, OpsController],
+      controllers: [InteractionController, OpsController, ClaimsController],
       providers: [
         { provide: AuthorizationServerConfig, useValue: parts.config },
         { provide: Provider, useValue: parts.provider },
@@ -32,6 +35,7 @@ export class AuthorizationServerModule {
         { provide: AuthorizationServerMetrics, useValue: parts.metrics },
         { provide: Authenticator, useValue: parts.authenticator },
         { provide: ClientPolicies, useValue: parts.policies },
+        { provide: ResourceClaims, useValue: parts.resourceClaims },
         InteractionService,
       ],
     };

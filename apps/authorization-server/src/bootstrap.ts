@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import type { JWK as JoseJwk } from 'jose';
 import type { NextFunction, Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -20,6 +21,7 @@ import { errorPage } from './interactions/pages.js';
 import { ClientPolicies } from './oidc/client-policies.js';
 import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
+import { ResourceClaims } from './oidc/resource-claims.js';
 import { TokenSizeWatch } from './oidc/token-size.watch.js';
 import { accessLog, createLogger, PinoNestLogger } from './ops/logger.js';
 import { AuthorizationServerMetrics, instrumentStore } from './ops/metrics.js';
@@ -67,6 +69,12 @@ export async function startAuthorizationServer(
   try {
     const directory = await loadDirectory(config, env, store, production, logger);
     const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
+    const resourceClaims = new ResourceClaims(
+      directory.resources,
+      directory.accounts,
+      () => config.ISSUER,
+      directory.jwks.keys[0] as JoseJwk,
+    );
     const provider = createProvider({
       config,
       store,
@@ -76,7 +84,8 @@ export async function startAuthorizationServer(
       resources: directory.resources,
       jwks: directory.jwks,
       unsealedMemoryAdapter: options.unsealedMemoryAdapter,
-      onJwtAccessToken: (payload, clientId) => watch.checkPayload('access_token', payload, clientId),
+      resourceClaims,
+      onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
     });
     observeProvider(provider, logger, metrics);
     watch.watchIdTokens(provider);
@@ -89,6 +98,7 @@ export async function startAuthorizationServer(
         metrics,
         authenticator: directory.accounts,
         policies: new ClientPolicies(directory.policies),
+        resourceClaims,
       }),
       new (await import('@nestjs/platform-express')).ExpressAdapter(server),
       { bodyParser: false, logger: new PinoNestLogger(logger) },

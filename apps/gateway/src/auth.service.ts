@@ -13,7 +13,7 @@ const LOGOUT_JTI_NAMESPACE = 'gateway.logout-jti';
 /** What `/auth/session` answers: who is logged in and sizes for the demo page, never a token. */
 export interface SessionView {
   authenticated: boolean;
-  user?: { sub: string; name?: string; email?: string; groupsCount: number };
+  user?: { sub: string; name?: string; email?: string; groupsCount?: number };
   expiresAt?: string;
   sizes?: { accessToken: number; idToken: number; refreshToken: number; cookie: number };
   /** The access token's weight: heaviest claims (names and sizes, never values) and the limits it meets. */

@@ -81,7 +81,7 @@ async function refresh() {
   }
   const user = session.user;
   $('who').textContent = 'Logged in as ' + (user.name || user.sub) + (user.email ? ' <' + user.email + '>' : '') +
-    ', member of ' + user.groupsCount + ' groups. Session ends at the latest ' + new Date(session.expiresAt).toLocaleString() + '.';
+    (user.groupsCount === undefined ? '' : ', member of ' + user.groupsCount + ' groups') + '. Session ends at the latest ' + new Date(session.expiresAt).toLocaleString() + '.';
   $('size-access').textContent = session.sizes.accessToken.toLocaleString();
   $('size-id').textContent = session.sizes.idToken.toLocaleString();
   $('size-refresh').textContent = session.sizes.refreshToken.toLocaleString();

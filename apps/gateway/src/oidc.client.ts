@@ -18,7 +18,7 @@ export interface PendingLogin {
 export interface LoginTokens extends RefreshedTokens {
   idToken?: string;
   sid?: string;
-  user: { sub: string; name?: string; email?: string; groupsCount: number };
+  user: { sub: string; name?: string; email?: string; groupsCount?: number };
 }
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -100,7 +100,8 @@ export class OidcClient extends TokenRefresher {
         sub: claims.sub,
         name: typeof claims.name === 'string' ? claims.name : undefined,
         email: typeof claims.email === 'string' ? claims.email : undefined,
-        groupsCount: Array.isArray(groups) ? groups.length : 0,
+        // Unknown when the groups left the token (distributed claims): only the API resolves them.
+        ...(Array.isArray(groups) ? { groupsCount: groups.length } : {}),
       },
     };
   }

@@ -5,7 +5,8 @@ export interface SessionUser {
   sub: string;
   name?: string;
   email?: string;
-  groupsCount: number;
+  /** Absent when the groups are not in the access token (distributed claims). */
+  groupsCount?: number;
 }
 
 /** Everything a gateway session holds. Times are epoch seconds. */

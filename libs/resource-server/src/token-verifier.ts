@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { createRemoteJWKSet, errors as jose, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
+import { DistributedClaims } from './distributed-claims.js';
 import { principalFrom } from './principal.js';
 import type { Principal } from './principal.js';
 import type { ResourceServerConfig } from './resource-server.config.js';
@@ -45,12 +46,15 @@ export class TokenVerifier {
   /** Introspection calls made, for metrics and tests. */
   introspections = 0;
   cacheHits = 0;
+  /** Claims the authorization server moved out of tokens (OpenID Connect distributed claims). */
+  readonly distributed: DistributedClaims;
 
   constructor(
     private readonly config: ResourceServerConfig,
     private readonly now: () => number = Date.now,
   ) {
     this.algorithms = config.JWT_ALGORITHMS.split(',');
+    this.distributed = new DistributedClaims(config, () => this.keys(), now);
   }
 
   async verify(token: string): Promise<Principal> {
@@ -70,8 +74,12 @@ export class TokenVerifier {
         clockTolerance: this.config.JWT_CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'sub'],
       });
-      return principalFrom(payload as Record<string, unknown>, 'jwt', Buffer.byteLength(token));
+      const claims = DistributedClaims.present(payload)
+        ? await this.distributed.resolve(token, payload as Record<string, unknown>)
+        : (payload as Record<string, unknown>);
+      return principalFrom(claims, 'jwt', Buffer.byteLength(token));
     } catch (error) {
+      if (error instanceof InvalidToken || error instanceof AuthorizationServerUnavailable) throw error;
       throw this.jwtFailure(error);
     }
   }

@@ -35,7 +35,10 @@ describe('shapeAccessToken', () => {
     let publicKey: CryptoKey;
     ({ privateKey: key, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 }));
     const kid = (await exportJWK(publicKey)).n!.slice(0, 43);
-    envelope = { header: { alg: 'RS256', typ: 'at+jwt', kid }, signatureBytes: signatureLength('RS256', 256) };
+    envelope = {
+      header: { alg: 'RS256', typ: 'at+jwt', kid },
+      signatureBytes: signatureLength('RS256', 256),
+    };
   });
 
   async function line(payload: Record<string, unknown>): Promise<number> {

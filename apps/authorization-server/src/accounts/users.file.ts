@@ -69,7 +69,7 @@ export class UserRecord {
 
   @IsArray()
   @ArrayUnique({ message: 'groups must not repeat a group' })
-  @ArrayMaxSize(5000)
+  @ArrayMaxSize(20_000)
   @IsString({ each: true })
   @Length(1, 256, { each: true, message: 'each group must be 1 to 256 characters' })
   groups: string[] = [];

@@ -2,9 +2,11 @@ import Provider, { errors } from 'oidc-provider';
 import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import { sealedOidcAdapter } from '@cloakroom/oidc-adapter';
 import type { SealedStore } from '@cloakroom/sealed-store';
+import type { ShapedToken } from '@cloakroom/token-budget';
 import type { AuthorizationServerConfig } from '../authorization-server.config.js';
 import type { ClientPolicy } from '../clients/index.js';
 import { errorPage, loggedOutPage, logoutPage } from '../interactions/pages.js';
+import type { ResourceClaims } from './resource-claims.js';
 import type { ResourceServerDefinition } from './resources.js';
 
 /** What the provider needs to know about a user. */
@@ -27,8 +29,10 @@ export interface ProviderParts {
   jwks: { keys: JWK[] };
   /** Benchmarks only: oidc-provider's own in-memory adapter instead of the sealed store, as a baseline. */
   unsealedMemoryAdapter?: boolean;
-  /** Sees every JWT access token's payload before it is signed (the token budget check). */
-  onJwtAccessToken?: (payload: Record<string, unknown>, clientId: string | undefined) => void;
+  /** The groups each API may see, and the shape of its tokens under its byte budget. */
+  resourceClaims: ResourceClaims;
+  /** Sees every JWT access token as shaped, before it is signed (the token size watch). */
+  onJwtAccessToken?: (shaped: ShapedToken, audience: string, clientId: string | undefined) => void;
 }
 
 const CLAIMS = {
@@ -49,7 +53,6 @@ const CLAIMS = {
 
 export function createProvider(parts: ProviderParts): Provider {
   const { config, resources, policies } = parts;
-  const byAudience = new Map([...resources.values()].map((r) => [r.audience ?? r.indicator, r]));
   const signingAlg = ((parts.jwks.keys[0]?.alg as string | undefined) ?? 'RS256') as 'RS256';
 
   const scopes = ['openid', 'offline_access', ...Object.keys(CLAIMS).filter((s) => s !== 'openid')];
@@ -176,17 +179,15 @@ export function createProvider(parts: ProviderParts): Provider {
       },
     },
     async extraTokenClaims(_ctx, token) {
-      const audience = token.resourceServer?.audience;
-      const resource = typeof audience === 'string' ? byAudience.get(audience) : undefined;
-      if (!resource?.groupsClaim || !('accountId' in token) || !token.accountId) return undefined;
-      const account = await parts.accounts.findAccount(token.accountId as string);
-      const claims = account ? await account.claims(['groups']) : {};
-      return Array.isArray(claims.groups) ? { groups: claims.groups } : undefined;
+      if (!('accountId' in token) || !token.accountId) return undefined;
+      return parts.resourceClaims.extraClaims(token.accountId as string, token.resourceServer?.audience);
     },
     formats: {
       customizers: {
         async jwt(_ctx, token, jwt) {
-          parts.onJwtAccessToken?.(jwt.payload as Record<string, unknown>, token.clientId);
+          const shaped = parts.resourceClaims.shape(jwt.payload as Record<string, unknown>);
+          jwt.payload = shaped.payload as typeof jwt.payload;
+          parts.onJwtAccessToken?.(shaped, String(jwt.payload.aud), token.clientId);
         },
       },
     },

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 
 /** Paths served by Nest; everything else is oidc-provider's (discovery, /auth, /token, /jwks, ...). */
-const NEST_PATHS = /^\/(interaction\/|healthz$|readyz$|metrics$)/;
+const NEST_PATHS = /^\/(interaction\/|claims$|healthz$|readyz$|metrics$)/;
 
 /**
  * oidc-provider parses its own bodies, so it must see the raw request: it is mounted in front of Nest's

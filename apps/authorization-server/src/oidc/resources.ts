@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { plainToInstance, Type } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -42,6 +43,25 @@ export class ResourceServerDefinition {
   /** Put the user's `groups` into JWT access tokens for this resource (and into introspection answers). */
   @IsBoolean()
   groupsClaim = false;
+
+  /**
+   * The groups this API may see: names or patterns where `*` matches any run of characters (`app-orders-*`).
+   * Groups no pattern admits never reach its tokens or its introspection answers.
+   */
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsString({ each: true })
+  @Matches(/^[^\s]+$/, { each: true, message: 'groups patterns must not contain white space' })
+  groups: string[] = ['*'];
+
+  /**
+   * Largest `Authorization: Bearer …` line, CRLF included, of a JWT access token for this API. Claims that would
+   * exceed it leave the token as distributed claims, which the API fetches from the issuer's /claims endpoint.
+   */
+  @IsInt()
+  @Min(1024)
+  @Max(65536)
+  tokenBudgetBytes = 4096;
 
   @IsOptional()
   @IsInt()

@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { AuthorizationServerMetrics } from '../ops/metrics.js';
+import { shapeAccessToken } from '@cloakroom/token-budget';
 import { TokenSizeWatch } from './token-size.watch.js';
+
+const envelope = { header: { alg: 'RS256', typ: 'at+jwt', kid: 'k1' }, signatureBytes: 342 };
 
 function setup(budget: number) {
   const lines: string[] = [];
@@ -25,29 +28,51 @@ describe(TokenSizeWatch.name, () => {
     permissions: Array.from({ length: 20 }, (_, i) => `perm:${i}`),
   };
 
-  it('warns about a token over budget, naming the heaviest claims and counting it, without any value', async () => {
-    const { lines, metrics, watch } = setup(2048);
-    watch.checkPayload('access_token', payload, 'gateway');
+  it('counts an access token whose claims left it, per resource, naming the claims without any value', async () => {
+    const { lines, metrics, watch } = setup(8192);
+    const shaped = shapeAccessToken(payload, envelope, {
+      budgetBytes: 4096,
+      claimsEndpoint: 'https://as/claims',
+    });
+    watch.checkShaped(shaped, 'https://orders.example', 'gateway');
     expect(lines).toHaveLength(1);
-    const entry = JSON.parse(lines[0]) as {
-      msg: string;
-      heaviestClaims: Array<{ claim: string }>;
-      bytes: number;
-    };
-    expect(entry.heaviestClaims.map((c) => c.claim)).toEqual(['groups', 'permissions', 'sub']);
-    expect(entry.msg).toMatch(/heaviest claims: groups [\d,]+ B, permissions/);
+    const entry = JSON.parse(lines[0]) as { msg: string; distributedClaims: string[]; level: number };
+    expect(entry.distributedClaims).toEqual(['groups']);
+    expect(entry.msg).toMatch(/access token for https:\/\/orders.example would be [\d]+ bytes: groups moved/);
     expect(lines[0]).not.toContain('team-1-readers');
-    expect(entry.bytes).toBeGreaterThan(2048);
     expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).toContain(
-      'type="access_token"} 1',
+      'type="access_token",resource="https://orders.example"} 1',
     );
+  });
+
+  it('stays quiet about an access token that fits its budget', async () => {
+    const { lines, metrics, watch } = setup(8192);
+    const shaped = shapeAccessToken({ sub: 'alice', groups: ['a'] }, envelope, {
+      budgetBytes: 4096,
+      claimsEndpoint: 'https://as/claims',
+    });
+    watch.checkShaped(shaped, 'https://orders.example', 'gateway');
+    expect(lines).toEqual([]);
+    expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).not.toContain(
+      'access_token',
+    );
+  });
+
+  it('warns when even the kept claims are over budget', () => {
+    const { lines, watch } = setup(8192);
+    const heavy = { sub: 'x', scope: 's '.repeat(3000), groups: ['a'] };
+    watch.checkShaped(
+      shapeAccessToken(heavy, envelope, { budgetBytes: 1024, claimsEndpoint: 'https://as/claims' }),
+      'https://orders.example',
+      'gateway',
+    );
+    expect((JSON.parse(lines[0]) as { level: number; msg: string }).level).toBe(40);
   });
 
   it('measures signed tokens exactly and stays quiet within budget', () => {
     const { lines, watch } = setup(20_000);
     const jwt = `${b64({ alg: 'RS256' })}.${b64(payload)}.${'s'.repeat(342)}`;
     watch.checkToken('id_token', jwt, 'gateway');
-    watch.checkPayload('access_token', { sub: 'alice' }, 'gateway');
     expect(lines).toEqual([]);
     const tight = setup(jwt.length - 1);
     tight.watch.checkToken('id_token', jwt, 'gateway');

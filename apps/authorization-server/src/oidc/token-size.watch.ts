@@ -1,13 +1,10 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { analyzeToken, heaviestClaims, summarizeClaims } from '@cloakroom/token-budget';
-import type { ClaimWeight } from '@cloakroom/token-budget';
+import { analyzeToken, summarizeClaims } from '@cloakroom/token-budget';
+import type { ClaimWeight, ShapedToken } from '@cloakroom/token-budget';
 import type { AuthorizationServerMetrics } from '../ops/metrics.js';
 
 type TokenType = 'access_token' | 'id_token';
-
-/** Header and RS256 signature of a signed token, added to the payload's encoded size before signing. */
-const SIGNATURE_OVERHEAD_BYTES = 400;
 
 /**
  * Warns when a token leaves the server heavier than the configured budget, naming the claims that make it
@@ -21,11 +18,31 @@ export class TokenSizeWatch {
     private readonly metrics: AuthorizationServerMetrics,
   ) {}
 
-  /** A JWT access token's payload, just before it is signed. */
-  checkPayload(type: TokenType, payload: Record<string, unknown>, clientId: string | undefined): void {
-    const estimate =
-      Math.ceil((Buffer.byteLength(JSON.stringify(payload)) * 4) / 3) + SIGNATURE_OVERHEAD_BYTES;
-    if (estimate > this.budgetBytes) this.warn(type, estimate, heaviestClaims(payload, 3), clientId);
+  /**
+   * A JWT access token as shaped for its resource: an overage event when claims had to leave it to stay under the
+   * resource's budget, and a warning when even then it does not fit.
+   */
+  checkShaped(shaped: ShapedToken, resource: string, clientId: string | undefined): void {
+    if (shaped.moved.length === 0) return;
+    this.metrics.oversizedTokens.inc({ type: 'access_token', resource });
+    const fields = {
+      type: 'access_token',
+      clientId,
+      resource,
+      bytes: shaped.bytes,
+      bytesBefore: shaped.bytesBefore,
+    };
+    if (shaped.fits) {
+      this.logger.info(
+        { ...fields, distributedClaims: shaped.moved },
+        `access token for ${resource} would be ${shaped.bytesBefore} bytes: ${shaped.moved.join(', ')} moved to distributed claims (${shaped.bytes} bytes)`,
+      );
+    } else {
+      this.logger.warn(
+        { ...fields, distributedClaims: shaped.moved },
+        `access token for ${resource} is ${shaped.bytes} bytes even without ${shaped.moved.join(', ')}: over its budget`,
+      );
+    }
   }
 
   /** A signed token, as issued. */
@@ -48,7 +65,7 @@ export class TokenSizeWatch {
   }
 
   private warn(type: TokenType, bytes: number, heaviest: ClaimWeight[], clientId: string | undefined): void {
-    this.metrics.oversizedTokens.inc({ type });
+    this.metrics.oversizedTokens.inc({ type, resource: '' });
     const names = summarizeClaims(heaviest);
     this.logger.warn(
       {

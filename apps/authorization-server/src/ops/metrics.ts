@@ -31,8 +31,8 @@ export class AuthorizationServerMetrics {
   });
   readonly oversizedTokens = new Counter({
     name: 'cloakroom_oversized_tokens_total',
-    help: 'Issued tokens larger than TOKEN_SIZE_BUDGET_BYTES.',
-    labelNames: ['type'] as const,
+    help: 'ID tokens larger than TOKEN_SIZE_BUDGET_BYTES, and access tokens whose claims had to leave them to stay under their resource budget (label resource).',
+    labelNames: ['type', 'resource'] as const,
     registers: [this.registry],
   });
 
