@@ -3,25 +3,32 @@ import { Envelope } from '@cloakroom/envelope';
 import { MemorySealedStore } from '@cloakroom/sealed-store';
 import { BffSessions, SESSION_NAMESPACE, TokenRefresher } from './bff-sessions.js';
 import type { BffSessionSettings, RefreshedTokens } from './bff-sessions.js';
-import { RefreshRejected, RefreshUnavailable } from './errors.js';
+import { RefreshRejected, RefreshUnavailable, ResourceRefused } from './errors.js';
 import { INVALIDATE_ALL, LocalInvalidationBus } from './invalidation.bus.js';
 import { SessionCache } from './session.cache.js';
 import { LocalSessionLock } from './session.lock.js';
 
 class ScriptedRefresher extends TokenRefresher {
   calls = 0;
+  /** The resource of each call, in order (undefined: the login's). */
+  resources: Array<string | undefined> = [];
+  refused = new Set<string>();
   outcome: 'ok' | 'rejected' | 'unavailable' = 'ok';
   delayMs = 0;
   constructor(private readonly now: () => number) {
     super();
   }
-  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+  async refresh(refreshToken: string, resource?: string): Promise<RefreshedTokens> {
     this.calls++;
+    this.resources.push(resource);
     await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (resource && this.refused.has(resource)) throw new ResourceRefused(resource);
     if (this.outcome === 'rejected') throw new RefreshRejected('invalid_grant');
     if (this.outcome === 'unavailable') throw new RefreshUnavailable('down');
     return {
-      accessToken: `access-${this.calls}`,
+      accessToken: resource
+        ? `access-${this.calls}-for-${new URL(resource).hostname}`
+        : `access-${this.calls}`,
       accessExpiresAt: Math.floor(this.now() / 1000) + 300,
       refreshToken: `${refreshToken}+`,
     };
@@ -114,6 +121,61 @@ describe(BffSessions.name, () => {
     expect(await sessions.authorize(dek)).toBeDefined();
     bus.deliver(INVALIDATE_ALL);
     expect(await sessions.authorize(dek)).toBeUndefined();
+  });
+
+  describe('tokens for other resources', () => {
+    const ORDERS = 'https://orders.test';
+    const BILLING = 'https://billing.test';
+
+    it('obtains one on first use, once for concurrent requests, and keeps the login token apart', async () => {
+      const dek = await create();
+      refresher.delayMs = 20;
+      const results = await Promise.all(Array.from({ length: 50 }, () => sessions.authorize(dek, ORDERS)));
+      expect(refresher.resources).toEqual([ORDERS]);
+      expect(new Set(results.map((r) => r?.authorization))).toEqual(
+        new Set(['Bearer access-1-for-orders.test']),
+      );
+      expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
+      const record = await sessions.readFull(dek);
+      expect(record?.refreshToken).toBe('refresh-0+');
+      expect(record?.resourceTokens?.[ORDERS]?.accessToken).toBe('access-1-for-orders.test');
+      // Served from then on without the authorization server.
+      expect((await sessions.authorize(dek, ORDERS))?.authorization).toBe('Bearer access-1-for-orders.test');
+      expect(refresher.calls).toBe(1);
+    });
+
+    it('refreshes each resource on its own schedule, with the latest refresh token', async () => {
+      const dek = await create();
+      await sessions.authorize(dek, ORDERS);
+      await sessions.authorize(dek, BILLING);
+      expect(refresher.resources).toEqual([ORDERS, BILLING]);
+      clock += 295_000; // every token now expires within the skew
+      const [login, orders, billing] = await Promise.all([
+        sessions.authorize(dek),
+        sessions.authorize(dek, ORDERS),
+        sessions.authorize(dek, BILLING),
+      ]);
+      expect(refresher.resources.slice(2).sort()).toEqual([BILLING, ORDERS, undefined].sort());
+      expect(login?.authorization).toMatch(/^Bearer access-\d$/);
+      expect(orders?.authorization).toMatch(/for-orders\.test$/);
+      expect(billing?.authorization).toMatch(/for-billing\.test$/);
+      // Five refreshes, each with the refresh token the previous one rotated.
+      expect((await sessions.readFull(dek))?.refreshToken).toBe('refresh-0+++++');
+    });
+
+    it('answers a refused resource with ResourceRefused and keeps the session', async () => {
+      const dek = await create();
+      refresher.refused.add(ORDERS);
+      await expect(sessions.authorize(dek, ORDERS)).rejects.toBeInstanceOf(ResourceRefused);
+      expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
+    });
+
+    it('forgets every resource token of a session that ends', async () => {
+      const dek = await create();
+      await sessions.authorize(dek, ORDERS);
+      await sessions.destroy(dek);
+      expect(await sessions.authorize(dek, ORDERS)).toBeUndefined();
+    });
   });
 
   it('refreshes once for concurrent requests, keeps the DEK, and publishes an invalidation', async () => {

@@ -1,10 +1,16 @@
 import { Envelope, isDek, newSecret } from '@cloakroom/envelope';
 import type { SealedStore } from '@cloakroom/sealed-store';
-import { RefreshRejected, RefreshUnavailable } from './errors.js';
+import { RefreshRejected, RefreshUnavailable, ResourceRefused } from './errors.js';
 import { INVALIDATE_ALL } from './invalidation.bus.js';
 import type { InvalidationBus } from './invalidation.bus.js';
 import { SessionCache } from './session.cache.js';
-import { SessionEncodingInvalid, decodeHotSession, decodeSession, encodeSession } from './session.codec.js';
+import {
+  SessionEncodingInvalid,
+  decodeHotSession,
+  decodeSession,
+  encodeSession,
+  hotSessionFor,
+} from './session.codec.js';
 import type { HotSession, SessionRecord } from './session.codec.js';
 import type { HeldLock, SessionLock } from './session.lock.js';
 
@@ -25,8 +31,11 @@ export interface RefreshedTokens {
 
 /** Redeems a refresh token at the authorization server (openid-client in the gateway). */
 export abstract class TokenRefresher {
-  /** Throws RefreshRejected when the server says no, RefreshUnavailable when it cannot be asked. */
-  abstract refresh(refreshToken: string): Promise<RefreshedTokens>;
+  /**
+   * Throws RefreshRejected when the server says no, RefreshUnavailable when it cannot be asked, and
+   * ResourceRefused when it will not issue a token for `resource` (RFC 8707 invalid_target).
+   */
+  abstract refresh(refreshToken: string, resource?: string): Promise<RefreshedTokens>;
 }
 
 export interface BffSessionSettings {
@@ -74,6 +83,8 @@ export interface SessionInfo {
  */
 export class BffSessions {
   readonly cache: SessionCache;
+  /** Hot sessions for the other resources' tokens, one cache per resource. */
+  private readonly resourceCaches = new Map<string, SessionCache>();
   private readonly inflight = new Map<string, Promise<HotSession | undefined>>();
   private readonly touchedAt = new Map<string, number>();
   private readonly store: SealedStore;
@@ -127,32 +138,39 @@ export class BffSessions {
   /**
    * The hot path: what to forward for this cookie, refreshing first when the access token is about to
    * expire. Undefined when there is no such session (absent, expired, altered, or its refresh was refused).
+   * With `resource`, the session's token for that API (RFC 8707), obtained from the refresh token the first
+   * time it is asked for; without it, the token of the login.
    */
-  async authorize(dek: string): Promise<HotSession | undefined> {
+  async authorize(dek: string, resource?: string): Promise<HotSession | undefined> {
     const nowS = this.now() / 1000;
-    const useCache = this.cache.enabled && this.deps.bus.live;
-    const cached = useCache ? this.cache.get(dek) : undefined;
+    const cache = this.cacheFor(resource);
+    const useCache = cache.enabled && this.deps.bus.live;
+    const cached = useCache ? cache.get(dek) : undefined;
     let slot: string;
     let hot: HotSession | undefined;
+    let absoluteExpiresAt: number;
     if (cached !== undefined) {
       ({ slot, session: hot } = cached);
+      absoluteExpiresAt = hot.absoluteExpiresAt;
     } else {
       slot = this.envelope.slotOf(SESSION_NAMESPACE, dek);
-      hot = await this.readHot(dek, slot);
-      if (hot === undefined) return undefined;
-      if (useCache) this.cache.set(dek, slot, hot);
+      const view = await this.readView(dek, slot, resource);
+      if (view === undefined) return undefined;
+      hot = view.hot;
+      absoluteExpiresAt = view.base.absoluteExpiresAt;
+      if (hot && useCache) cache.set(dek, slot, hot);
     }
-    if (hot.absoluteExpiresAt <= nowS) {
+    if (absoluteExpiresAt <= nowS) {
       await this.destroy(dek, 'logout');
       return undefined;
     }
-    if (hot.accessExpiresAt - this.settings.refreshSkewSeconds <= nowS) {
-      const stale: HotSession = hot;
+    if (hot === undefined || hot.accessExpiresAt - this.settings.refreshSkewSeconds <= nowS) {
+      const stale = hot;
       try {
-        hot = await this.refreshOnce(dek, slot);
+        hot = await this.refreshOnce(dek, slot, resource);
       } catch (error) {
         // The token in hand is still valid for a moment: use it rather than fail the request.
-        if (error instanceof RefreshUnavailable && stale.accessExpiresAt > nowS) return stale;
+        if (error instanceof RefreshUnavailable && stale && stale.accessExpiresAt > nowS) return stale;
         throw error;
       }
       if (hot === undefined) return undefined;
@@ -208,7 +226,7 @@ export class BffSessions {
     // The mark first: a refresh or touch racing with this one checks it after writing and undoes itself.
     await this.store.put(ENDED, `${by}:${key}`, { at: this.now() }, this.markTtlSeconds());
     const count = await this.store.destroyIndex(by === 'sid' ? SID_INDEX : SUB_INDEX, value);
-    this.cache.deleteWhere(by === 'sid' ? 'sidKey' : 'subKey', key);
+    for (const cache of this.caches()) cache.deleteWhere(by === 'sid' ? 'sidKey' : 'subKey', key);
     await this.deps.bus.publish(`${by}:${key}`);
     this.events.sessionsDestroyed?.('backchannel', count);
     return count;
@@ -226,46 +244,51 @@ export class BffSessions {
     const member = { namespace: SESSION_NAMESPACE, secret: dek };
     if (record?.sid) await this.store.removeFromIndex(SID_INDEX, record.sid, member);
     if (record) await this.store.removeFromIndex(SUB_INDEX, record.user.sub, member);
-    this.cache.delete(slot);
+    for (const cache of this.caches()) cache.delete(slot);
     this.touchedAt.delete(slot);
     await this.deps.bus.publish(`s:${slot}`);
     if (deleted) this.events.sessionsDestroyed?.(reason, 1);
     return record;
   }
 
-  /** One refresh per session at a time in this process; the others share its outcome. */
-  private refreshOnce(dek: string, slot: string): Promise<HotSession | undefined> {
-    let pending = this.inflight.get(slot);
+  /** One refresh per session and resource at a time in this process; the others share its outcome. */
+  private refreshOnce(dek: string, slot: string, resource?: string): Promise<HotSession | undefined> {
+    const key = resource === undefined ? slot : `${slot} ${resource}`;
+    let pending = this.inflight.get(key);
     if (pending === undefined) {
-      pending = this.refreshAcrossInstances(dek, slot).finally(() => this.inflight.delete(slot));
-      this.inflight.set(slot, pending);
+      pending = this.refreshAcrossInstances(dek, slot, resource).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
     } else {
       this.events.refresh?.('joined');
     }
     return pending;
   }
 
-  private async refreshAcrossInstances(dek: string, slot: string): Promise<HotSession | undefined> {
+  private async refreshAcrossInstances(
+    dek: string,
+    slot: string,
+    resource?: string,
+  ): Promise<HotSession | undefined> {
     const started = this.now();
     for (;;) {
       const lock = await this.deps.lock.tryAcquire(slot);
       if (lock) {
         if (this.now() > started) this.events.lockWait?.((this.now() - started) / 1000);
         try {
-          return await this.refreshHoldingLock(dek, slot);
+          return await this.refreshHoldingLock(dek, slot, resource);
         } finally {
           await lock.release();
         }
       }
       // Another instance is refreshing: wait for its result instead of redeeming the token again.
       await sleep(this.settings.lockPollMs);
-      const hot = await this.readHot(dek, slot);
-      if (hot === undefined) return undefined;
-      if (this.isFresh(hot)) {
+      const view = await this.readView(dek, slot, resource);
+      if (view === undefined) return undefined;
+      if (view.hot && this.isFresh(view.hot)) {
         this.events.lockWait?.((this.now() - started) / 1000);
         this.events.refresh?.('joined');
-        this.cacheIfLive(dek, slot, hot);
-        return hot;
+        this.cacheIfLive(dek, slot, view.hot, resource);
+        return view.hot;
       }
       if (this.now() - started > this.settings.lockWaitMs) {
         throw new RefreshUnavailable('another instance is still refreshing this session');
@@ -273,21 +296,26 @@ export class BffSessions {
     }
   }
 
-  private async refreshHoldingLock(dek: string, slot: string): Promise<HotSession | undefined> {
+  private async refreshHoldingLock(
+    dek: string,
+    slot: string,
+    resource?: string,
+  ): Promise<HotSession | undefined> {
     // Re-read under the lock: the previous holder may have refreshed already (its refresh token is spent).
     const bytes = await this.readBytes(dek, slot);
     if (!bytes) return undefined;
     let current: SessionRecord;
-    let currentHot: HotSession;
+    let currentHot: HotSession | undefined;
     try {
-      currentHot = decodeHotSession(bytes);
+      const base = decodeHotSession(bytes);
       current = decodeSession(bytes);
+      currentHot = resource === undefined ? base : hotSessionFor(base, current, resource);
     } catch (error) {
       if (error instanceof SessionEncodingInvalid) return undefined;
       throw error;
     }
-    if (this.isFresh(currentHot)) {
-      this.cacheIfLive(dek, slot, currentHot);
+    if (currentHot && this.isFresh(currentHot)) {
+      this.cacheIfLive(dek, slot, currentHot, resource);
       return currentHot;
     }
     if (!current.refreshToken) {
@@ -296,8 +324,9 @@ export class BffSessions {
     }
     let tokens: RefreshedTokens;
     try {
-      tokens = await this.deps.refresher.refresh(current.refreshToken);
+      tokens = await this.deps.refresher.refresh(current.refreshToken, resource);
     } catch (error) {
+      if (error instanceof ResourceRefused) throw error;
       if (error instanceof RefreshRejected) {
         this.events.refresh?.('rejected');
         await this.destroyUnlocked(dek, slot, 'refresh_failed');
@@ -308,24 +337,33 @@ export class BffSessions {
         ? error
         : new RefreshUnavailable('authorization server did not answer', { cause: error });
     }
+    const renewed =
+      resource === undefined
+        ? { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt }
+        : {
+            resourceTokens: {
+              ...current.resourceTokens,
+              [resource]: { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt },
+            },
+          };
     const next: SessionRecord = {
       ...current,
-      accessToken: tokens.accessToken,
-      accessExpiresAt: tokens.accessExpiresAt,
+      ...renewed,
       refreshToken: tokens.refreshToken ?? current.refreshToken,
       idToken: tokens.idToken ?? current.idToken,
       refreshExpiresAt: tokens.refreshExpiresAt ?? current.refreshExpiresAt,
       scope: tokens.scope ?? current.scope,
     };
-    const hot = await this.write(dek, next);
-    if (await this.wasEnded(hot)) {
+    const base = await this.write(dek, next);
+    if (await this.wasEnded(base)) {
       await this.destroyUnlocked(dek, slot, 'refresh_failed');
       return undefined;
     }
+    const hot = resource === undefined ? base : hotSessionFor(base, next, resource);
     this.events.refresh?.('success');
     this.touchedAt.set(slot, this.now());
     await this.deps.bus.publish(`s:${slot}`);
-    this.cacheIfLive(dek, slot, hot);
+    if (hot) this.cacheIfLive(dek, slot, hot, resource);
     return hot;
   }
 
@@ -404,8 +442,50 @@ export class BffSessions {
     return hot.accessExpiresAt - this.settings.refreshSkewSeconds > this.now() / 1000;
   }
 
-  private cacheIfLive(dek: string, slot: string, hot: HotSession): void {
-    if (this.deps.bus.live) this.cache.set(dek, slot, hot);
+  private cacheIfLive(dek: string, slot: string, hot: HotSession, resource?: string): void {
+    if (this.deps.bus.live) this.cacheFor(resource).set(dek, slot, hot);
+  }
+
+  private caches(): SessionCache[] {
+    return [this.cache, ...this.resourceCaches.values()];
+  }
+
+  private cacheFor(resource: string | undefined): SessionCache {
+    if (resource === undefined) return this.cache;
+    let cache = this.resourceCaches.get(resource);
+    if (!cache) {
+      cache = new SessionCache({
+        maxEntries: this.settings.cacheMaxEntries,
+        maxAgeMs: this.settings.cacheMaxAgeMs,
+        now: this.now,
+      });
+      this.resourceCaches.set(resource, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * The stored session's hot part (`base`) and, for a resource, its token for that resource (`hot`, undefined
+   * while it has none). Undefined when there is no such session.
+   */
+  private async readView(
+    dek: string,
+    slot: string,
+    resource?: string,
+  ): Promise<{ base: HotSession; hot?: HotSession } | undefined> {
+    if (resource === undefined) {
+      const base = await this.readHot(dek, slot);
+      return base && { base, hot: base };
+    }
+    const bytes = await this.readBytes(dek, slot);
+    if (!bytes) return undefined;
+    try {
+      const base = decodeHotSession(bytes);
+      return { base, hot: hotSessionFor(base, decodeSession(bytes), resource) };
+    } catch (error) {
+      if (error instanceof SessionEncodingInvalid) return undefined;
+      throw error;
+    }
   }
 
   /** Takes the session lock, waiting up to lockWaitMs for a holder; proceeds without it after that. */
@@ -419,10 +499,12 @@ export class BffSessions {
   }
 
   private onInvalidation(message: string): void {
-    if (message === INVALIDATE_ALL) this.cache.clear();
-    else if (message.startsWith('s:')) this.cache.delete(message.slice(2));
-    else if (message.startsWith('sid:')) this.cache.deleteWhere('sidKey', message.slice(4));
-    else if (message.startsWith('sub:')) this.cache.deleteWhere('subKey', message.slice(4));
+    for (const cache of this.caches()) {
+      if (message === INVALIDATE_ALL) cache.clear();
+      else if (message.startsWith('s:')) cache.delete(message.slice(2));
+      else if (message.startsWith('sid:')) cache.deleteWhere('sidKey', message.slice(4));
+      else if (message.startsWith('sub:')) cache.deleteWhere('subKey', message.slice(4));
+    }
   }
 }
 

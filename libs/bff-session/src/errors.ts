@@ -13,3 +13,17 @@ export class RefreshUnavailable extends Error {
     super(`refresh unavailable: ${reason}`, options);
   }
 }
+
+/**
+ * The authorization server will not issue a token for this resource on this session (RFC 8707 invalid_target):
+ * a route names an API the client may not ask for. The session itself stays.
+ */
+export class ResourceRefused extends Error {
+  override readonly name = 'ResourceRefused';
+  constructor(
+    readonly resource: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the authorization server issues no token for ${resource} on this session`, options);
+  }
+}

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT, generateKeyPair } from 'jose';
-import { SessionEncodingInvalid, decodeHotSession, decodeSession, encodeSession } from './session.codec.js';
+import {
+  SessionEncodingInvalid,
+  decodeHotSession,
+  decodeSession,
+  encodeSession,
+  hotSessionFor,
+} from './session.codec.js';
 import type { SessionRecord } from './session.codec.js';
 
 /** A token set like the demo power-user's: an access JWT over 8 KB of groups, an id token, a refresh token. */
@@ -65,6 +71,27 @@ describe('session codec', () => {
   it('round-trips the whole session exactly', () => {
     const bytes = encodeSession(record, KEYS);
     expect(decodeSession(bytes)).toEqual(record);
+  });
+
+  it('round-trips the tokens of other resources and hands each out as its own hot session', () => {
+    const withResources: SessionRecord = {
+      ...record,
+      resourceTokens: {
+        'https://orders.test': { accessToken: 'orders.token.value', accessExpiresAt: 1_900_000_000 },
+      },
+    };
+    const bytes = encodeSession(withResources, KEYS);
+    const decoded = decodeSession(bytes);
+    expect(decoded).toEqual(withResources);
+    const hot = decodeHotSession(bytes);
+    expect(hotSessionFor(hot, decoded, 'https://orders.test')).toEqual({
+      ...hot,
+      authorization: 'Bearer orders.token.value',
+      accessExpiresAt: 1_900_000_000,
+    });
+    expect(hotSessionFor(hot, decoded, 'https://billing.test')).toBeUndefined();
+    const unsafe = { ...withResources, resourceTokens: { x: { accessToken: 'a\r\nb', accessExpiresAt: 1 } } };
+    expect(hotSessionFor(hot, unsafe, 'x')).toBeUndefined();
   });
 
   it('decodes the hot part alone: the bearer header, expiry, index keys', () => {

@@ -24,6 +24,17 @@ export interface SessionRecord {
   /** The absolute session limit: no refresh or activity extends a session past it. */
   absoluteExpiresAt: number;
   refreshExpiresAt?: number;
+  /**
+   * Access tokens for other resources than the login's (RFC 8707), by resource indicator: obtained from the
+   * refresh token when a route for that resource is first used, each refreshed on its own.
+   */
+  resourceTokens?: Record<string, ResourceToken>;
+}
+
+/** An access token for one resource. Times are epoch seconds. */
+export interface ResourceToken {
+  accessToken: string;
+  accessExpiresAt: number;
 }
 
 /** Keys (hashes) of the session's OIDC `sid` and `sub`, for cache invalidation by back-channel logout. */
@@ -81,6 +92,8 @@ interface RestMeta {
   u: SessionUser;
   c: number;
   x?: number;
+  /** Resource tokens: indicator → [token, expiry]. */
+  r?: Record<string, [string, number]>;
 }
 
 /** Serialises a session; the result is sealed by the store as bytes. */
@@ -104,6 +117,16 @@ export function encodeSession(record: SessionRecord, keys: IndexKeys): Buffer {
     u: record.user,
     c: record.createdAt,
     x: record.refreshExpiresAt,
+    ...(record.resourceTokens && Object.keys(record.resourceTokens).length > 0
+      ? {
+          r: Object.fromEntries(
+            Object.entries(record.resourceTokens).map(([resource, t]) => [
+              resource,
+              [t.accessToken, clampSeconds(t.accessExpiresAt)],
+            ]),
+          ),
+        }
+      : {}),
   };
   const restPlain = Buffer.concat([
     chunk(Buffer.from(JSON.stringify(meta))),
@@ -158,6 +181,7 @@ export function decodeSession(bytes: Buffer): SessionRecord {
       createdAt: meta.c,
       createdAtMs: hot.createdAtMs,
       refreshExpiresAt: meta.x,
+      ...(meta.r ? { resourceTokens: resourceTokensOf(meta.r) } : {}),
     };
   } catch (error) {
     if (error instanceof SessionEncodingInvalid) throw error;
@@ -167,6 +191,31 @@ export function decodeSession(bytes: Buffer): SessionRecord {
 
 const BEARER = 'Bearer ';
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+function resourceTokensOf(stored: Record<string, [string, number]>): Record<string, ResourceToken> {
+  const out: Record<string, ResourceToken> = {};
+  for (const [resource, entry] of Object.entries(stored)) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
+      throw new SessionEncodingInvalid();
+    }
+    out[resource] = { accessToken: entry[0], accessExpiresAt: entry[1] };
+  }
+  return out;
+}
+
+/**
+ * The hot session for another resource's token: the session's own fields with that token to forward.
+ * Undefined when the session holds no token for it, or one that is not visible ASCII.
+ */
+export function hotSessionFor(
+  hot: HotSession,
+  record: SessionRecord,
+  resource: string,
+): HotSession | undefined {
+  const token = record.resourceTokens?.[resource];
+  if (!token || !VISIBLE_ASCII.test(token.accessToken)) return undefined;
+  return { ...hot, authorization: BEARER + token.accessToken, accessExpiresAt: token.accessExpiresAt };
+}
 
 function readHot(bytes: Buffer): { hot: HotSession; accessPayload?: Buffer; restOffset: number } {
   try {
