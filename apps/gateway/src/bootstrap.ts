@@ -86,8 +86,13 @@ export async function startGateway(
     allowedOrigins: config.allowedOrigins,
     publicUrl: new URL(config.GATEWAY_PUBLIC_URL),
     headerBudgetBytes: config.GATEWAY_HEADER_BUDGET_BYTES,
-    upstreamTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
-    connectTimeoutMs: config.GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
+    transport: {
+      headTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+      bodyIdleTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+      connectTimeoutMs: config.GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
+      connectionsPerSession: config.GATEWAY_UPSTREAM_CONNECTIONS_PER_SESSION,
+      sessionPools: config.GATEWAY_UPSTREAM_SESSION_POOLS,
+    },
     metrics,
     warn: (message) => logger.warn(message),
   });

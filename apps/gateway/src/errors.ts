@@ -37,3 +37,23 @@ export class LogoutTokenInvalid extends Error {
     super(`logout token invalid: ${reason}`, options);
   }
 }
+
+/**
+ * An upstream exchange that produced nothing to relay. 504 when the upstream was too slow, 502 when it could not be
+ * reached or its answer was not well-formed HTTP/1.1, 400 when the client's request cannot be forwarded as it is.
+ * The reason is one of a few fixed words, never bytes from the upstream.
+ */
+export class UpstreamFailed extends Error {
+  override readonly name = 'UpstreamFailed';
+  constructor(
+    readonly status: 400 | 502 | 504,
+    readonly reason: string,
+  ) {
+    super(`upstream request failed: ${reason}`);
+  }
+
+  get error(): string {
+    if (this.status === 504) return 'upstream_timeout';
+    return this.status === 502 ? 'upstream_unavailable' : 'invalid_request';
+  }
+}

@@ -160,7 +160,10 @@ export class GatewayConfig extends StoreConfig {
   @Max(300_000)
   GATEWAY_SESSION_CACHE_MAX_AGE_MS: number = 5000;
 
-  @Setting('Upstream response headers awaited this long before answering 504.', 30_000)
+  @Setting(
+    "Longest wait for an upstream response head, counted from the request reaching the gateway's transport (waiting for a free connection and a head sent a byte at a time included): 504. Also the longest silence within a response body.",
+    30_000,
+  )
   @IsInt()
   @Min(100)
   GATEWAY_UPSTREAM_TIMEOUT_MS: number = 30_000;
@@ -169,6 +172,24 @@ export class GatewayConfig extends StoreConfig {
   @IsInt()
   @Min(100)
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: number = 5000;
+
+  @Setting(
+    'Keep-alive connections one session may hold to one upstream (connections are never shared across sessions); its further requests wait, within GATEWAY_UPSTREAM_TIMEOUT_MS.',
+    32,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  GATEWAY_UPSTREAM_CONNECTIONS_PER_SESSION: number = 32;
+
+  @Setting(
+    'Sessions that keep their upstream connections open between requests; beyond this the least recently active session gives its connections up.',
+    1000,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  GATEWAY_UPSTREAM_SESSION_POOLS: number = 1000;
 
   @Setting(
     'Requests to the authorization server (discovery, token, revocation) time out after this many seconds.',

@@ -260,10 +260,10 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const jar = await login();
     const down = await api(jar, a, '/down/anything');
     expect(down.status).toBe(502);
-    expect(await down.json()).toEqual({ error: 'upstream_unavailable' });
+    expect(await down.json()).toEqual({ error: 'upstream_unavailable', reason: 'connect_failed' });
     const slow = await api(jar, a, '/api/slow');
     expect(slow.status).toBe(504);
-    expect(await slow.json()).toEqual({ error: 'upstream_timeout' });
+    expect(await slow.json()).toEqual({ error: 'upstream_timeout', reason: 'response_head_timeout' });
   });
 
   it('refreshes an expired access token once for 50 parallel calls across two instances', async () => {

@@ -1,0 +1,261 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '../../../test/support/ports.js';
+import { startGateway } from './bootstrap.js';
+import type { StartedGateway } from './bootstrap.js';
+import { CookieJar } from './testing/cookie-jar.js';
+import {
+  FIXTURE_CLIENT_SECRET,
+  FIXTURE_RESOURCE,
+  FIXTURE_SCOPES,
+  startFixtureProvider,
+} from './testing/fixture-provider.js';
+import type { FixtureProvider } from './testing/fixture-provider.js';
+import { startFixtureUpstream } from './testing/fixture-upstream.js';
+import { startMisbehavingUpstream } from './testing/misbehaving-upstream.js';
+
+const TIMEOUT_MS = 1000;
+const CONNECTIONS_PER_SESSION = 4;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  ms: number;
+}
+
+/** One request on its own connection, exactly as given (fetch would add and normalise fields). */
+function send(
+  url: string,
+  cookie: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const target = new URL(url);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            ms: performance.now() - started,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setHeader('cookie', cookie);
+    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('gateway against misbehaving upstreams (raw TCP)', () => {
+  let op: FixtureProvider;
+  let raw: Awaited<ReturnType<typeof startMisbehavingUpstream>>;
+  let echo: Awaited<ReturnType<typeof startFixtureUpstream>>;
+  let gateway: StartedGateway;
+  let alice: string;
+  let bob: string;
+
+  async function login(): Promise<string> {
+    const jar = new CookieJar();
+    await jar.follow(
+      `${gateway.url}/auth/login`,
+      (next) => next.origin === gateway.url && next.pathname === '/',
+    );
+    return `cloakroom=${jar.get(gateway.url, 'cloakroom')!}`;
+  }
+
+  /** The user the upstream saw, from a well-behaved answer. */
+  async function userSeenFor(cookie: string): Promise<string> {
+    const answer = await send(`${gateway.url}/api/whoami`, cookie);
+    expect(answer.status).toBe(200);
+    return (JSON.parse(answer.body) as { user: string }).user;
+  }
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 600 });
+    raw = await startMisbehavingUpstream();
+    echo = await startFixtureUpstream();
+    gateway = await startGateway({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      ISSUER_URL: op.issuer,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      GATEWAY_PUBLIC_URL: publicUrl,
+      GATEWAY_ROUTES: `/api=${raw.url},/echo=${echo.url}`,
+      GATEWAY_API_RESOURCE: FIXTURE_RESOURCE,
+      GATEWAY_SCOPES: FIXTURE_SCOPES,
+      GATEWAY_COOKIE_INSECURE_DEV: 'true',
+      GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      GATEWAY_UPSTREAM_CONNECTIONS_PER_SESSION: String(CONNECTIONS_PER_SESSION),
+      LOG_LEVEL: 'silent',
+    });
+    alice = await login();
+    bob = await login();
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await op?.close();
+    await raw?.close();
+    await echo?.close();
+  });
+
+  it.each(['length-empty', 'length-comma', 'length-spaced-comma'])(
+    'answers 502 to an empty or comma-only Content-Length (%s); /healthz answers within 100 ms, memory stays flat',
+    async (path) => {
+      const heapBefore = process.memoryUsage().heapUsed;
+      let slowestHealth = 0;
+      let loading = true;
+      const health = (async () => {
+        while (loading) {
+          const started = performance.now();
+          expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+          slowestHealth = Math.max(slowestHealth, performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      const answers: Answer[] = [];
+      for (let round = 0; round < 15; round++) {
+        answers.push(
+          ...(await Promise.all(Array.from({ length: 20 }, () => send(`${gateway.url}/api/${path}`, alice)))),
+        );
+      }
+      loading = false;
+      await health;
+      expect(new Set(answers.map((a) => `${a.status} ${a.body}`))).toEqual(
+        new Set(['502 {"error":"upstream_unavailable","reason":"invalid_response"}']),
+      );
+      expect(slowestHealth).toBeLessThan(100);
+      expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);
+    },
+  );
+
+  it('answers 502 to a malformed chunk size instead of cutting the connection', async () => {
+    const answer = await send(`${gateway.url}/api/bad-chunk`, alice);
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'upstream_unavailable', reason: 'invalid_response' });
+  });
+
+  it('caps the time to a response head that arrives a byte at a time', async () => {
+    const answer = await send(`${gateway.url}/api/drip`, alice);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'upstream_timeout', reason: 'response_head_timeout' });
+    expect(answer.ms).toBeGreaterThan(TIMEOUT_MS - 50);
+    expect(answer.ms).toBeLessThan(TIMEOUT_MS + 400);
+  });
+
+  it('bounds the wait for a connection: requests beyond the limit answer 504 within the deadline', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: CONNECTIONS_PER_SESSION + 2 }, () => send(`${gateway.url}/api/hang`, bob)),
+    );
+    const reasons = answers.map((a) => (JSON.parse(a.body) as { reason: string }).reason);
+    expect(answers.map((a) => a.status)).toEqual(Array(answers.length).fill(504));
+    // A waiting request may still get a connection freed by a neighbour's deadline just before its own.
+    expect(reasons).toContain('no_connection_in_time');
+    expect(new Set(reasons)).toEqual(new Set(['no_connection_in_time', 'response_head_timeout']));
+    for (const answer of answers) expect(answer.ms).toBeLessThan(TIMEOUT_MS + 400);
+    expect((await send(`${gateway.url}/api/whoami`, bob)).status).toBe(200);
+  });
+
+  it('passes no Content-Length on 204 and HEAD answers, and no field the upstream names in Connection', async () => {
+    const empty = await send(`${gateway.url}/api/no-content`, alice);
+    expect(empty.status).toBe(204);
+    expect(empty.headers['content-length']).toBeUndefined();
+    const head = await send(`${gateway.url}/api/junk?tag=head`, alice, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBeUndefined();
+    const named = await send(`${gateway.url}/api/connection-named`, alice);
+    expect(named.status).toBe(200);
+    expect(named.body).toBe('ok');
+    expect(named.headers['x-secret']).toBeUndefined();
+  });
+
+  it('refuses upstream cookies that are nameless or name the gateway cookies in any case', async () => {
+    const answer = await send(`${gateway.url}/api/cookies`, alice);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['set-cookie']).toEqual(['upstream-pref=1; Path=/']);
+  });
+
+  it('never hands one session an answer meant for another while the upstream sends bytes after its answers', async () => {
+    const users = new Map([
+      [alice, await userSeenFor(alice)],
+      [bob, await userSeenFor(bob)],
+    ]);
+    expect(users.get(alice)).not.toBe(users.get(bob));
+    const paths = ['/api/junk', '/api/junk-204', '/api/junk', '/api/junk'];
+    let crossed = 0;
+    let named = 0;
+    const run = async (cookie: string, worker: number) => {
+      for (let n = 0; n < 150; n++) {
+        const path = paths[n % paths.length];
+        const method = n % 8 === 3 ? 'HEAD' : 'GET';
+        const answer = await send(`${gateway.url}${path}?tag=${worker}-${n}`, cookie, method);
+        if (answer.status === 502) continue; // junk read as the next answer: refused, which is fine
+        if (answer.body.startsWith('{')) {
+          named++;
+          if ((JSON.parse(answer.body) as { user: string }).user !== users.get(cookie)) crossed++;
+        } else expect([200, 204]).toContain(answer.status);
+      }
+    };
+    // 2 sessions × 10 workers × 150 requests = 3000 requests.
+    await Promise.all(Array.from({ length: 20 }, (_, worker) => run(worker % 2 ? bob : alice, worker)));
+    expect(crossed).toBe(0);
+    expect(named).toBeGreaterThan(1000);
+  }, 60_000);
+
+  it('drops identity and routing fields a client sets, and sends its own X-Forwarded-*', async () => {
+    const spoofed = {
+      'x-real-ip': '10.0.0.1',
+      'x-forwarded-for': '10.0.0.2',
+      'x-forwarded-user': 'admin',
+      'x-forwarded-email': 'admin@example.test',
+      'x-forwarded-groups': 'admins',
+      'x-forwarded-preferred-username': 'admin',
+      'x-forwarded-prefix': '/admin',
+      forwarded: 'for=10.0.0.3',
+      'x-original-url': '/admin',
+      'x-rewrite-url': '/admin',
+      'x-auth-request-user': 'admin',
+      'x-auth-request-email': 'admin@example.test',
+      'x-remote-user': 'admin',
+      'remote-user': 'admin',
+      'x-user': 'admin',
+      'x-client-ip': '10.0.0.4',
+      'true-client-ip': '10.0.0.5',
+      'cf-connecting-ip': '10.0.0.6',
+      'x-cluster-client-ip': '10.0.0.7',
+      'x-http-method-override': 'DELETE',
+      'x-app-trace': 'kept',
+    };
+    const answer = await send(`${gateway.url}/echo/whoami`, alice, 'GET', spoofed);
+    expect(answer.status).toBe(200);
+    const seen = echo.seen.at(-1)!.headers;
+    for (const name of Object.keys(spoofed).filter(
+      (n) => n !== 'x-app-trace' && !n.startsWith('x-forwarded-for'),
+    ))
+      expect([name, seen[name]]).toEqual([name, undefined]);
+    expect(seen['x-app-trace']).toBe('kept');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-host']).toBe(new URL(gateway.url).host);
+  });
+});

@@ -1,0 +1,229 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, errors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { UpstreamFailed } from './errors.js';
+
+export interface UpstreamTransportOptions {
+  /** Longest time from handing a request over to receiving the response head, waiting for a connection included. */
+  headTimeoutMs: number;
+  /** Longest silence within a response body once the head has arrived. */
+  bodyIdleTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Connections one session may hold to one upstream; further requests of that session wait their turn. */
+  connectionsPerSession: number;
+  /** Sessions that keep their own connections; beyond this the least recently active gives them up. */
+  sessionPools: number;
+}
+
+export interface UpstreamRequest {
+  upstream: URL;
+  /** Who the request is for: connections are never shared across owners (see {@link UpstreamTransport}). */
+  owner: string;
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+  body: Readable | null;
+}
+
+/** Turns the upstream's status and header fields into what the client receives. */
+export type ResponseShaper = (
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+) => OutgoingHttpHeaders;
+
+/**
+ * Upstream requests over undici (llhttp validates and frames every response). Keep-alive connections belong to one
+ * session: an upstream that sends bytes after a complete response (a second response, a body after a 204 or a HEAD
+ * answer) makes HTTP/1.1 hand them to whatever request is sent next on that connection, and no client can tell them
+ * apart from the real answer; when that next request can only be the same session's, nobody receives another
+ * user's data.
+ */
+export class UpstreamTransport {
+  private readonly pools = new Map<string, Pool>();
+  private closed = false;
+
+  constructor(private readonly options: UpstreamTransportOptions) {}
+
+  /**
+   * Sends the request and relays the answer into `res`. Resolves with the status once the head is relayed (with the
+   * first body bytes, so a body that is malformed from its start still gets a clean 502); rejects with
+   * {@link UpstreamFailed} when nothing was relayed. Failures after that cut the client's connection.
+   */
+  forward(request: UpstreamRequest, res: ServerResponse, shape: ResponseShaper): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const relay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
+      this.pool(request.upstream.origin, request.owner).dispatch(
+        {
+          path: request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          body: request.body,
+        },
+        relay,
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    this.pools.clear();
+  }
+
+  private pool(origin: string, owner: string): Pool {
+    const key = `${owner} ${origin}`;
+    let pool = this.pools.get(key);
+    if (pool !== undefined) {
+      // Most recently used last: the first entry is the one to give up.
+      this.pools.delete(key);
+      this.pools.set(key, pool);
+      return pool;
+    }
+    if (this.closed) throw new UpstreamFailed(502, 'gateway_closing');
+    pool = new Pool(origin, {
+      connections: this.options.connectionsPerSession,
+      pipelining: 1,
+      // undici's own timers restart on every byte; ResponseRelay's deadline is the one that holds.
+      headersTimeout: this.options.headTimeoutMs,
+      bodyTimeout: this.options.bodyIdleTimeoutMs,
+      connect: { timeout: this.options.connectTimeoutMs },
+    });
+    this.pools.set(key, pool);
+    if (this.pools.size > this.options.sessionPools) {
+      const [oldestKey, oldest] = this.pools.entries().next().value!;
+      this.pools.delete(oldestKey);
+      void oldest.close(); // lets its requests in flight finish
+    }
+    return pool;
+  }
+}
+
+/** One exchange: a hard deadline for the head, the head held back until the first body bytes, backpressure. */
+class ResponseRelay implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private head: OutgoingHttpHeaders | undefined;
+  private committed = false;
+  private failure: UpstreamFailed | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly shape: ResponseShaper,
+    headTimeoutMs: number,
+    private readonly resolve: (status: number) => void,
+    private readonly reject: (error: UpstreamFailed) => void,
+  ) {
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          new UpstreamFailed(504, this.controller ? 'response_head_timeout' : 'no_connection_in_time'),
+        ),
+      headTimeoutMs,
+    );
+    res.once('close', () => {
+      if (!res.writableFinished) this.fail(new UpstreamFailed(502, 'client_gone'));
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Timed out while waiting for a connection: do not send it at all.
+    if (this.failure) controller.abort(this.failure);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.failure || status < 200) return; // interim answers (103) are not relayed
+    clearTimeout(this.timer);
+    this.status = status;
+    this.head = this.shape(status, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.failure || !this.commit()) return;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.failure || !this.commit()) return;
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    clearTimeout(this.timer);
+    if (this.failure) return;
+    if (this.committed) {
+      this.failure = new UpstreamFailed(502, 'response_cut');
+      this.res.destroy();
+      return;
+    }
+    this.fail(classify(error));
+  }
+
+  private commit(): boolean {
+    if (this.committed) return true;
+    try {
+      this.res.writeHead(this.status, this.head);
+    } catch {
+      // A field Node refuses to write (llhttp admits a few bytes Node's writer does not).
+      this.fail(new UpstreamFailed(502, 'invalid_response'));
+      return false;
+    }
+    this.committed = true;
+    this.resolve(this.status);
+    return true;
+  }
+
+  private fail(failure: UpstreamFailed): void {
+    if (this.failure || this.committed) return;
+    clearTimeout(this.timer);
+    this.failure = failure;
+    this.controller?.abort(failure);
+    this.reject(failure);
+  }
+}
+
+/** What went wrong, in a few words the client may see; nothing from the upstream's bytes. */
+function classify(error: Error): UpstreamFailed {
+  if (error instanceof UpstreamFailed) return error;
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new UpstreamFailed(502, 'connect_timeout');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new UpstreamFailed(504, 'response_head_timeout');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new UpstreamFailed(504, 'response_body_timeout');
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return new UpstreamFailed(502, 'response_head_too_large');
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_INFO':
+      return new UpstreamFailed(502, 'invalid_response');
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new UpstreamFailed(502, 'connection_closed');
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new UpstreamFailed(502, 'connect_failed');
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new UpstreamFailed(400, 'request_not_forwardable');
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return new UpstreamFailed(400, 'request_body_length_mismatch');
+  }
+  if (error instanceof errors.HTTPParserError || error.name === 'HTTPParserError')
+    return new UpstreamFailed(502, 'invalid_response');
+  return new UpstreamFailed(502, 'upstream_error');
+}
