@@ -129,12 +129,53 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await adapter('RefreshToken').find(kept.rt)).toBeDefined();
     });
 
-    it('does not let a token saved during a revocation outlive its grant', async () => {
+    it('keeps storing artefacts of a grant that a revocation kept (oidc-provider reuses its id)', async () => {
       const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const revoked = await grantArtefacts(grantId);
+      // What revoking an access token does by default: the tokens go, the Grant stays.
       await adapter('AccessToken').revokeByGrantId(grantId);
+      expect(await adapter('AccessToken').find(revoked.at)).toBeUndefined();
+      const code = newSecret();
+      await adapter('AuthorizationCode').upsert(code, { grantId, exp: Date.now() / 1000 + 60 }, 60);
+      expect(await adapter('AuthorizationCode').find(code)).toMatchObject({ grantId });
+      expect(await adapter('Grant').find(grantId)).toBeDefined();
+      // And the next revocation removes it like any other.
+      await adapter('RefreshToken').revokeByGrantId(grantId);
+      expect(await adapter('AuthorizationCode').find(code)).toBeUndefined();
+    });
+
+    it('does not let a token saved while its Grant is destroyed outlive it, unless the Grant is saved again', async () => {
+      const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const before = await grantArtefacts(grantId);
+      await adapter('Grant').destroy(grantId);
+      // Destroying the Grant takes what was issued from it along.
+      expect(await adapter('RefreshToken').find(before.rt)).toBeUndefined();
+      // A request that read the Grant before it went saves its token after.
       const late = newSecret();
       await adapter('AccessToken').upsert(late, { grantId }, 600);
       expect(await adapter('AccessToken').find(late)).toBeUndefined();
+      // A Grant saved again under its id is alive: its artefacts are kept.
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      await adapter('AccessToken').upsert(late, { grantId }, 600);
+      expect(await adapter('AccessToken').find(late)).toBeDefined();
+    });
+
+    it('leaves interactions and sessions filed under a grant alone when the grant is revoked', async () => {
+      const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const interaction = newSecret();
+      await adapter('Interaction').upsert(interaction, { uid: interaction, grantId }, 600);
+      const session = newSecret();
+      await adapter('Session').upsert(session, { uid: newSecret(), grantId }, 600);
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      await adapter('Grant').destroy(grantId);
+      expect(await adapter('Interaction').find(interaction)).toMatchObject({ grantId });
+      expect(await adapter('Session').find(session)).toMatchObject({ grantId });
+      // Saved again after the Grant went (a login in flight finishing): still there.
+      await adapter('Interaction').upsert(interaction, { uid: interaction, grantId, result: {} }, 600);
+      expect(await adapter('Interaction').find(interaction)).toMatchObject({ grantId, result: {} });
     });
 
     it('removes a destroyed artefact from its grant index', async () => {
