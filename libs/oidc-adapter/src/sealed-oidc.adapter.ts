@@ -150,21 +150,16 @@ export class SealedOidcAdapter implements Adapter {
 
   /**
    * oidc-provider checks `consumed` and then consumes; two concurrent redemptions can both pass the check.
-   * The store's consume is atomic, so here exactly one wins; a loser is a replay: the grant is revoked
-   * (RFC 6749 §4.1.2, §10.4) and the request fails with invalid_grant.
+   * The store's consume is atomic, so here exactly one wins and the others fail with invalid_grant. Whether
+   * the replay revokes the grant is oidc-provider's decision (its revokeGrantPolicy, its `grant.revoked`
+   * event): it takes it when the credential comes back and find shows it consumed (RFC 6749 §4.1.2, §10.4).
    */
   async consume(id: string): Promise<void> {
-    if (!storable(id)) throw new errors.InvalidGrant(`${LABELS[this.model] ?? this.model} not found`);
-    const outcome = await this.store.consume(this.namespace, id);
-    if (outcome === 'consumed') return;
     const label = LABELS[this.model] ?? this.model;
+    if (!storable(id)) throw new errors.InvalidGrant(`${label} not found`);
+    const outcome = await this.store.consume(this.namespace, id);
     if (outcome === 'absent') throw new errors.InvalidGrant(`${label} not found`);
-    const payload = await this.store.get<AdapterPayload>(this.namespace, id);
-    if (typeof payload?.grantId === 'string') {
-      await this.revokeByGrantId(payload.grantId);
-      await this.store.destroy('oidc.Grant', payload.grantId);
-    }
-    throw new errors.InvalidGrant(`${label} already used`);
+    if (outcome === 'already-consumed') throw new errors.InvalidGrant(`${label} already consumed`);
   }
 
   async destroy(id: string): Promise<void> {
