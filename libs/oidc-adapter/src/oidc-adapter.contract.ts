@@ -50,6 +50,22 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await harness.store.ttl('oidc.Client', id)).toBe(DEFAULT_TTL);
     });
 
+    it('treats an expiry of zero or less as already expired: nothing stored, a stored one removed', async () => {
+      const fresh = newSecret();
+      await adapter('AccessToken').upsert(fresh, { grantId: newSecret() }, 0);
+      expect(await adapter('AccessToken').find(fresh)).toBeUndefined();
+      expect(await harness.store.ttl('oidc.AccessToken', fresh)).toBeUndefined();
+
+      // Session.persist() saves with what is left of its lifetime, which may be nothing.
+      const session = newSecret();
+      const uid = newSecret();
+      await adapter('Session').upsert(session, { uid, accountId: 'alice' }, 600);
+      await adapter('Session').upsert(session, { uid, accountId: 'alice' }, -3);
+      expect(await adapter('Session').find(session)).toBeUndefined();
+      expect(await adapter('Session').findByUid(uid)).toBeUndefined();
+      expect(await harness.store.get('oidc.Session.uid', uid)).toBeUndefined();
+    });
+
     it('expires payloads with their TTL', async () => {
       const id = newSecret();
       await adapter('Interaction').upsert(id, { uid: id }, 1);

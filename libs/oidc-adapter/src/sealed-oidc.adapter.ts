@@ -114,6 +114,8 @@ export class SealedOidcAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // Saved with nothing left of its lifetime (Session.persist() near its end): it is expired, not immortal.
+    if (typeof expiresIn === 'number' && expiresIn <= 0) return this.destroy(id);
     const ttl = this.ttlOf(expiresIn);
     await this.store.put(this.namespace, id, payload, ttl);
     const pointers: Promise<void>[] = [];
@@ -213,7 +215,7 @@ export class SealedOidcAdapter implements Adapter {
   }
 
   private ttlOf(expiresIn: number | undefined): number {
-    if (expiresIn === undefined || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    if (expiresIn === undefined || !Number.isFinite(expiresIn)) {
       return this.options.defaultTtlSeconds;
     }
     return Math.min(Math.ceil(expiresIn), MAX_TTL_SECONDS);
