@@ -95,6 +95,25 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await harness.store.get('oidc.Session.uid', uid)).toBeUndefined();
     });
 
+    it('keeps a uid or user-code lookup that another record took over when the old record is destroyed', async () => {
+      // A session whose id is rotated keeps its uid: the new record is saved, then the old one destroyed.
+      const uid = newSecret();
+      const [old, rotated] = [newSecret(), newSecret()];
+      await adapter('Session').upsert(old, { uid, accountId: 'alice' }, 600);
+      await adapter('Session').upsert(rotated, { uid, accountId: 'alice', rotated: true }, 600);
+      await adapter('Session').destroy(old);
+      expect(await adapter('Session').findByUid(uid)).toMatchObject({ rotated: true });
+
+      const userCode = `U${newSecret().slice(0, 8)}`;
+      const [first, second] = [newSecret(), newSecret()];
+      await adapter('DeviceCode').upsert(first, { userCode, n: 1 }, 600);
+      await adapter('DeviceCode').upsert(second, { userCode, n: 2 }, 600);
+      await adapter('DeviceCode').destroy(first);
+      expect(await adapter('DeviceCode').findByUserCode(userCode)).toMatchObject({ n: 2 });
+      await adapter('DeviceCode').destroy(second);
+      expect(await adapter('DeviceCode').findByUserCode(userCode)).toBeUndefined();
+    });
+
     it('lets exactly one of 20 concurrent redemptions win, and leaves the grant to oidc-provider', async () => {
       const grantId = newSecret();
       await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);

@@ -174,11 +174,13 @@ export class SealedOidcAdapter implements Adapter {
     if (typeof payload.grantId === 'string' && ISSUED_FROM_GRANT.has(this.model)) {
       cleanups.push(this.store.removeFromIndex(GRANT_INDEX, payload.grantId, this.ref(id)));
     }
+    // A lookup another record has taken over since (a session whose id rotated) stays with that record.
     if (typeof payload.uid === 'string' && this.model === 'Session') {
-      cleanups.push(this.store.destroy(BY_UID, payload.uid));
+      cleanups.push(this.store.destroyPointer(BY_UID, payload.uid, this.ref(id)));
     }
-    if (typeof payload.userCode === 'string')
-      cleanups.push(this.store.destroy(BY_USER_CODE, payload.userCode));
+    if (typeof payload.userCode === 'string') {
+      cleanups.push(this.store.destroyPointer(BY_USER_CODE, payload.userCode, this.ref(id)));
+    }
     await Promise.all(cleanups);
   }
 

@@ -93,6 +93,13 @@ export class MemorySealedStore extends SealedStore {
     return deleted;
   }
 
+  protected async rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean> {
+    const entry = this.live(this.values, key);
+    if (!entry?.bytes.equals(bytes)) return false;
+    this.values.delete(key);
+    return true;
+  }
+
   protected async rawConsume(key: string): Promise<ConsumeOutcome> {
     // Synchronous from check to write: no other caller can interleave.
     const entry = this.live(this.values, key);

@@ -36,6 +36,11 @@ if f == '1' then return 0 end
 redis.call('SETRANGE', KEYS[1], 0, '1')
 return 1`;
 
+// Compare-and-delete: a value rewritten since it was read is kept.
+const DELETE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 // An index lives as long as its longest member.
 const INDEX_ADD = `
 redis.call('SADD', KEYS[1], ARGV[1])
@@ -51,6 +56,7 @@ return n`;
 type Client = Redis | Cluster;
 type ScriptClient = Client & {
   cloakroomConsume(key: string): Promise<number>;
+  cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
   cloakroomIncrement(key: string, windowMs: number): Promise<number>;
 };
@@ -105,6 +111,7 @@ export class RedisSealedStore extends SealedStore {
     // Connection errors surface as StoreUnavailable on each command; the event itself must not crash.
     this.client.on('error', () => undefined);
     this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
+    this.client.defineCommand('cloakroomDeleteIfUnchanged', { numberOfKeys: 1, lua: DELETE_IF_UNCHANGED });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
     this.client.defineCommand('cloakroomIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }
@@ -144,6 +151,10 @@ export class RedisSealedStore extends SealedStore {
     // One DEL per key: keys of different slots may live on different Cluster nodes.
     const counts = await this.call(() => Promise.all(keys.map((key) => this.client.del(this.redisKey(key)))));
     return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  protected async rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean> {
+    return (await this.call(() => this.scripts.cloakroomDeleteIfUnchanged(this.redisKey(key), bytes))) === 1;
   }
 
   protected async rawConsume(key: string): Promise<ConsumeOutcome> {

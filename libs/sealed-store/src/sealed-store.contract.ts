@@ -164,6 +164,35 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       expect(await store.followPointer('t.session-uid', 'uid-2')).toBeUndefined();
     });
 
+    it('destroys a pointer only while it still names the given target, even against a concurrent put', async () => {
+      const [a, b] = [
+        { namespace: 't.session', secret: newSecret() },
+        { namespace: 't.session', secret: newSecret() },
+      ];
+      const uid = newSecret();
+      await store.putPointer('t.ptr-if', uid, a, 60);
+      await store.putPointer('t.ptr-if', uid, b, 60);
+      expect(await store.destroyPointer('t.ptr-if', uid, a)).toBe(false);
+      expect(await store.destroyPointer('t.ptr-if', uid, { namespace: 't.other', secret: b.secret })).toBe(
+        false,
+      );
+      expect(await store.followPointer('t.ptr-if', uid)).toEqual(b);
+      expect(await store.destroyPointer('t.ptr-if', uid, b)).toBe(true);
+      expect(await store.followPointer('t.ptr-if', uid)).toBeUndefined();
+      expect(await store.destroyPointer('t.ptr-if', uid, b)).toBe(false);
+
+      // The old target's destroy racing the new target's put: the new pointer always survives.
+      for (let round = 0; round < 20; round++) {
+        const name = newSecret();
+        await store.putPointer('t.ptr-race', name, a, 60);
+        await Promise.all([
+          store.destroyPointer('t.ptr-race', name, a),
+          store.putPointer('t.ptr-race', name, b, 60),
+        ]);
+        expect(await store.followPointer('t.ptr-race', name)).toEqual(b);
+      }
+    });
+
     it('does not open a value copied to another slot', async () => {
       const victim = newSecret();
       const attacker = newSecret();

@@ -143,6 +143,20 @@ export abstract class SealedStore {
   }
 
   /**
+   * Deletes a pointer, but only while it still names `target`: a record that gave its uid or user code up to
+   * another must not take the other's pointer along when it goes. Atomic against a concurrent putPointer:
+   * only the very bytes that were read and checked are deleted. True when the pointer was deleted.
+   */
+  async destroyPointer(pointerNamespace: string, pointerSecret: string, target: EntryRef): Promise<boolean> {
+    const key = this.keyOf(pointerNamespace, pointerSecret);
+    const raw = await this.rawGet(key);
+    if (raw === undefined) return false;
+    const ref = this.openAt<{ n?: unknown; s?: unknown }>(key, pointerNamespace, pointerSecret, raw)?.value;
+    if (ref?.n !== target.namespace || ref?.s !== target.secret) return false;
+    return this.rawDeleteIfUnchanged(key, raw);
+  }
+
+  /**
    * Counts an event in a fixed window that starts at its first occurrence (login attempts per user or per
    * address) and returns the count including this one. Only the slot of (namespace, secret) is stored.
    */
@@ -168,6 +182,8 @@ export abstract class SealedStore {
   protected abstract rawSet(key: string, bytes: Buffer, ttlMs: number): Promise<void>;
   protected abstract rawGet(key: string): Promise<Buffer | undefined>;
   protected abstract rawDelete(keys: string[]): Promise<number>;
+  /** Deletes the key only if it still holds exactly these bytes (sealed values never repeat: random IVs). */
+  protected abstract rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean>;
   protected abstract rawConsume(key: string): Promise<ConsumeOutcome>;
   protected abstract rawTtl(key: string): Promise<number | undefined>;
   protected abstract rawTouch(key: string, ttlMs: number): Promise<boolean>;
