@@ -135,7 +135,7 @@ export class SealedOidcAdapter implements Adapter {
     if (!storable(id)) return undefined;
     const entry = await this.store.getEntry<AdapterPayload>(this.namespace, id);
     if (!entry) return undefined;
-    return entry.consumed ? { ...entry.value, consumed: true } : entry.value;
+    return entry.consumed ? { ...entry.value, consumed: entry.consumedAt ?? true } : entry.value;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {

@@ -1,5 +1,5 @@
 import type { Envelope } from '@cloakroom/envelope';
-import { CONSUMED, SealedStore } from './sealed.store.js';
+import { CONSUMED_AT, FRESH, SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
 
 export interface MemorySealedStoreOptions {
@@ -104,8 +104,9 @@ export class MemorySealedStore extends SealedStore {
     // Synchronous from check to write: no other caller can interleave.
     const entry = this.live(this.values, key);
     if (!entry) return 'absent';
-    if (entry.bytes[0] === CONSUMED) return 'already-consumed';
-    entry.bytes[0] = CONSUMED;
+    if (entry.bytes[0] !== FRESH) return 'already-consumed';
+    entry.bytes = Buffer.concat([entry.bytes, Buffer.from(consumedAtSuffix(this.now()), 'latin1')]);
+    entry.bytes[0] = CONSUMED_AT;
     return 'consumed';
   }
 

@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Envelope } from '@cloakroom/envelope';
 import { StoreUnavailable } from './errors.js';
-import { SealedStore } from './sealed.store.js';
+import { SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
 
 export interface HostPort {
@@ -28,12 +28,14 @@ export interface RedisSealedStoreOptions {
   keyPrefix?: string;
 }
 
-// Atomic test-and-set on the flag byte; SETRANGE keeps the key's TTL.
+// Atomic test-and-set on the flag byte, with the time of consumption appended; SETRANGE and APPEND keep the
+// key's TTL.
 const CONSUME = `
 local f = redis.call('GETRANGE', KEYS[1], 0, 0)
 if f == '' then return -1 end
-if f == '1' then return 0 end
-redis.call('SETRANGE', KEYS[1], 0, '1')
+if f ~= '0' then return 0 end
+redis.call('SETRANGE', KEYS[1], 0, '2')
+redis.call('APPEND', KEYS[1], ARGV[1])
 return 1`;
 
 // Compare-and-delete: a value rewritten since it was read is kept.
@@ -55,7 +57,7 @@ return n`;
 
 type Client = Redis | Cluster;
 type ScriptClient = Client & {
-  cloakroomConsume(key: string): Promise<number>;
+  cloakroomConsume(key: string, consumedAt: string): Promise<number>;
   cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
   cloakroomIncrement(key: string, windowMs: number): Promise<number>;
@@ -158,7 +160,8 @@ export class RedisSealedStore extends SealedStore {
   }
 
   protected async rawConsume(key: string): Promise<ConsumeOutcome> {
-    const result = await this.call(() => this.scripts.cloakroomConsume(this.redisKey(key)));
+    const at = consumedAtSuffix(Date.now());
+    const result = await this.call(() => this.scripts.cloakroomConsume(this.redisKey(key), at));
     return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'absent';
   }
 

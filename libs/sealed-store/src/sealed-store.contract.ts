@@ -124,9 +124,29 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       );
       expect(outcomes.filter((o) => o === 'consumed')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'already-consumed')).toHaveLength(99);
-      expect(await store.getEntry('t.consume', secret)).toEqual({ value: { code: 1 }, consumed: true });
+      expect(await store.getEntry('t.consume', secret)).toEqual({
+        value: { code: 1 },
+        consumed: true,
+        consumedAt: expect.any(Number),
+      });
       expect(await store.consume('t.consume', 'never-stored')).toBe('absent');
       expect(await store.ttl('t.consume', secret)).toBeGreaterThan(0);
+    });
+
+    it('records when a value was consumed, in seconds, and forgets it when the value is replaced', async () => {
+      const secret = newSecret();
+      await store.put('t.consumed-at', secret, { code: 2 }, 60);
+      const before = Math.floor(Date.now() / 1000);
+      expect(await store.consume('t.consumed-at', secret)).toBe('consumed');
+      const after = Math.ceil(Date.now() / 1000);
+      const entry = await store.getEntry('t.consumed-at', secret);
+      expect(entry?.value).toEqual({ code: 2 });
+      expect(entry?.consumedAt).toBeGreaterThanOrEqual(before);
+      expect(entry?.consumedAt).toBeLessThanOrEqual(after);
+      expect(await store.consume('t.consumed-at', secret)).toBe('already-consumed');
+      expect((await store.getEntry('t.consumed-at', secret))?.consumedAt).toBe(entry?.consumedAt);
+      await store.put('t.consumed-at', secret, { code: 3 }, 60);
+      expect(await store.getEntry('t.consumed-at', secret)).toEqual({ value: { code: 3 }, consumed: false });
     });
 
     it('deletes every member of an index and nothing else', async () => {

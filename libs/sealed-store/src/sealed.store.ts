@@ -11,6 +11,8 @@ export type ConsumeOutcome = 'consumed' | 'already-consumed' | 'absent';
 export interface StoredEntry<T> {
   value: T;
   consumed: boolean;
+  /** When it was consumed, in seconds since the epoch (absent for values consumed before this was kept). */
+  consumedAt?: number;
 }
 
 /** A stored value's address: the namespace and the secret only its holder knows. */
@@ -21,7 +23,16 @@ export interface EntryRef {
 
 /** Flag byte in front of every sealed value, so consume can flip it atomically without opening it. */
 export const FRESH = 0x30; // '0'
+/** Consumed, with no time kept (values consumed by an earlier version): still read as consumed. */
 export const CONSUMED = 0x31; // '1'
+/** Consumed, and the time of consumption follows the sealed value as CONSUMED_AT_DIGITS ASCII digits. */
+export const CONSUMED_AT = 0x32; // '2'
+export const CONSUMED_AT_DIGITS = 12;
+
+/** The suffix consume appends: the time in seconds, fixed width so the sealed value can be cut off it. */
+export function consumedAtSuffix(nowMs: number): string {
+  return String(Math.floor(nowMs / 1000)).padStart(CONSUMED_AT_DIGITS, '0');
+}
 
 const JSON_TAG = 0x6a; // 'j'
 const BYTES_TAG = 0x62; // 'b'
@@ -63,8 +74,18 @@ export abstract class SealedStore {
     const key = this.keyOf(namespace, secret, slot);
     const raw = await this.rawGet(key);
     if (raw === undefined) return undefined;
-    const value = this.openAt<T>(key, namespace, secret, raw);
-    return value === undefined ? undefined : { value: value.value, consumed: raw[0] === CONSUMED };
+    if (raw[0] !== CONSUMED_AT) {
+      const value = this.openAt<T>(key, namespace, secret, raw);
+      return value === undefined ? undefined : { value: value.value, consumed: raw[0] === CONSUMED };
+    }
+    if (raw.length <= 1 + CONSUMED_AT_DIGITS) return undefined;
+    const cut = raw.length - CONSUMED_AT_DIGITS;
+    const value = this.openAt<T>(key, namespace, secret, raw.subarray(0, cut));
+    const consumedAt = Number(raw.toString('latin1', cut));
+    if (value === undefined) return undefined;
+    return Number.isSafeInteger(consumedAt)
+      ? { value: value.value, consumed: true, consumedAt }
+      : { value: value.value, consumed: true };
   }
 
   /** Deletes the value; true when something was deleted. */
