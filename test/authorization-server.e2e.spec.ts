@@ -37,7 +37,9 @@ describe('authorization server end to end (openid-client as the relying party, r
     });
 
   /** Runs the authorization-code + PKCE flow through the login form; returns the token response. */
-  async function authorize(options: { resource?: string; username?: string; password?: string } = {}) {
+  async function authorize(
+    options: { resource?: string; username?: string; password?: string; browser?: TestBrowser } = {},
+  ) {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -51,7 +53,7 @@ describe('authorization server end to end (openid-client as the relying party, r
       prompt: 'consent',
       ...(options.resource ? { resource: options.resource } : {}),
     };
-    const browser = new TestBrowser();
+    const browser = options.browser ?? new TestBrowser();
     const callback = await signIn(
       browser,
       oidc.buildAuthorizationUrl(rp, parameters),
@@ -75,6 +77,19 @@ describe('authorization server end to end (openid-client as the relying party, r
     const session = flow.browser.cookie(server.issuer, '_session');
     if (session) issued.push(session);
     return tokens;
+  }
+
+  /** Collects the grant ids of oidc-provider's `grant.revoked` events until stopped. */
+  function grantRevocations() {
+    const seen: string[] = [];
+    const listener = (_ctx: unknown, grantId: string) => seen.push(grantId);
+    server.as.provider.on('grant.revoked', listener);
+    return {
+      stop: () => {
+        server.as.provider.off('grant.revoked', listener);
+        return seen;
+      },
+    };
   }
 
   /** The relying party's back-channel logout endpoint: collects the logout tokens it receives. */
@@ -196,14 +211,81 @@ describe('authorization server end to end (openid-client as the relying party, r
     });
   });
 
-  it('lets exactly one of 20 concurrent redemptions of a code succeed', async () => {
+  it('lets exactly one of 20 concurrent redemptions of a code succeed; a replay then revokes the grant', async () => {
     const flow = await authorize();
+    const revoked = grantRevocations();
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => redeem(flow)));
     const winners = outcomes.filter((o) => o.status === 'fulfilled');
     expect(winners).toHaveLength(1);
     for (const loser of outcomes.filter((o) => o.status === 'rejected')) {
       expect((loser as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
     }
+    await expect(redeem(flow)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // oidc-provider revoked it itself, through its policy: its event fired, the winner's tokens are dead.
+    expect(revoked.stop().length).toBeGreaterThan(0);
+    const { access_token, refresh_token } = (winners[0] as PromiseFulfilledResult<oidc.TokenEndpointResponse>)
+      .value;
+    expect(await oidc.tokenIntrospection(rp, access_token)).toMatchObject({ active: false });
+    await expect(oidc.refreshTokenGrant(rp, refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('leaves the loser of a redemption race to oidc-provider: the grant survives it, a replay revokes it', async () => {
+    const flow = await authorize();
+    // Hold the store's consume until both redemptions are there: both have passed oidc-provider's check.
+    const raw = server.as.store as unknown as { rawConsume?: (key: string) => Promise<unknown> };
+    const consume = Object.getPrototypeOf(raw).rawConsume as (key: string) => Promise<unknown>;
+    let release!: () => void;
+    const bothArrived = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
+    raw.rawConsume = async function (this: unknown, key: string) {
+      if (++arrived === 2) release();
+      await bothArrived;
+      return consume.call(this, key);
+    };
+    const revoked = grantRevocations();
+    const outcomes = await Promise.allSettled([redeem(flow), redeem(flow)]).finally(
+      () => delete raw.rawConsume,
+    );
+    const winner = outcomes.find(
+      (o) => o.status === 'fulfilled',
+    ) as PromiseFulfilledResult<oidc.TokenEndpointResponse>;
+    expect(outcomes.filter((o) => o.status === 'rejected')).toMatchObject([
+      { reason: { error: 'invalid_grant' } },
+    ]);
+    expect(revoked.stop()).toEqual([]);
+    expect(await oidc.tokenIntrospection(rp, winner.value.access_token)).toMatchObject({ active: true });
+
+    const replay = grantRevocations();
+    await expect(redeem(flow)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(replay.stop()).toHaveLength(1);
+    expect(await oidc.tokenIntrospection(rp, winner.value.access_token)).toMatchObject({ active: false });
+  });
+
+  it("fires oidc-provider's grant.revoked event when a code is replayed", async () => {
+    const flow = await authorize();
+    await redeem(flow);
+    const revoked = grantRevocations();
+    await expect(redeem(flow)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(revoked.stop()).toHaveLength(1);
+  });
+
+  it('keeps the grant through an access-token revocation: the next code flow of the same user and client succeeds', async () => {
+    const browser = new TestBrowser();
+    const first = await redeem(await authorize({ browser }));
+    const revoked = grantRevocations();
+    await oidc.tokenRevocation(rp, first.access_token);
+    expect(await oidc.tokenIntrospection(rp, first.access_token)).toMatchObject({ active: false });
+    // Revoking an access token keeps the Grant (oidc-provider's default revokeGrantPolicy)...
+    expect(revoked.stop()).toEqual([]);
+    // ...and the same browser session signs in again under that grant: its code must still be redeemable.
+    const second = await redeem(await authorize({ browser }));
+    expect(second.access_token).toBeTruthy();
+    expect(await oidc.tokenIntrospection(rp, second.access_token)).toMatchObject({
+      active: true,
+      sub: 'alice',
+    });
   });
 
   it('lets exactly one of 20 concurrent refreshes with one refresh token succeed', async () => {

@@ -50,6 +50,22 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await harness.store.ttl('oidc.Client', id)).toBe(DEFAULT_TTL);
     });
 
+    it('treats an expiry of zero or less as already expired: nothing stored, a stored one removed', async () => {
+      const fresh = newSecret();
+      await adapter('AccessToken').upsert(fresh, { grantId: newSecret() }, 0);
+      expect(await adapter('AccessToken').find(fresh)).toBeUndefined();
+      expect(await harness.store.ttl('oidc.AccessToken', fresh)).toBeUndefined();
+
+      // Session.persist() saves with what is left of its lifetime, which may be nothing.
+      const session = newSecret();
+      const uid = newSecret();
+      await adapter('Session').upsert(session, { uid, accountId: 'alice' }, 600);
+      await adapter('Session').upsert(session, { uid, accountId: 'alice' }, -3);
+      expect(await adapter('Session').find(session)).toBeUndefined();
+      expect(await adapter('Session').findByUid(uid)).toBeUndefined();
+      expect(await harness.store.get('oidc.Session.uid', uid)).toBeUndefined();
+    });
+
     it('expires payloads with their TTL', async () => {
       const id = newSecret();
       await adapter('Interaction').upsert(id, { uid: id }, 1);
@@ -79,8 +95,28 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await harness.store.get('oidc.Session.uid', uid)).toBeUndefined();
     });
 
-    it('marks a consumed payload and lets exactly one of 20 concurrent redemptions win', async () => {
+    it('keeps a uid or user-code lookup that another record took over when the old record is destroyed', async () => {
+      // A session whose id is rotated keeps its uid: the new record is saved, then the old one destroyed.
+      const uid = newSecret();
+      const [old, rotated] = [newSecret(), newSecret()];
+      await adapter('Session').upsert(old, { uid, accountId: 'alice' }, 600);
+      await adapter('Session').upsert(rotated, { uid, accountId: 'alice', rotated: true }, 600);
+      await adapter('Session').destroy(old);
+      expect(await adapter('Session').findByUid(uid)).toMatchObject({ rotated: true });
+
+      const userCode = `U${newSecret().slice(0, 8)}`;
+      const [first, second] = [newSecret(), newSecret()];
+      await adapter('DeviceCode').upsert(first, { userCode, n: 1 }, 600);
+      await adapter('DeviceCode').upsert(second, { userCode, n: 2 }, 600);
+      await adapter('DeviceCode').destroy(first);
+      expect(await adapter('DeviceCode').findByUserCode(userCode)).toMatchObject({ n: 2 });
+      await adapter('DeviceCode').destroy(second);
+      expect(await adapter('DeviceCode').findByUserCode(userCode)).toBeUndefined();
+    });
+
+    it('lets exactly one of 20 concurrent redemptions win, and leaves the grant to oidc-provider', async () => {
       const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
       const { code, at } = await grantArtefacts(grantId);
       const outcomes = await Promise.allSettled(
         Array.from({ length: 20 }, () => adapter('AuthorizationCode').consume(code)),
@@ -90,10 +126,17 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(losers).toHaveLength(19);
       for (const loser of losers) {
         expect(loser.reason).toBeInstanceOf(errors.InvalidGrant);
-        expect((loser.reason as Error).message).toBe('invalid_grant');
+        expect(loser.reason).toMatchObject({
+          message: 'invalid_grant',
+          error_description: 'grant request is invalid',
+          error_detail: 'authorization code already consumed',
+        });
       }
-      // The replays revoked the grant: whatever was issued from it is gone.
-      expect(await adapter('AccessToken').find(at)).toBeUndefined();
+      // Revoking is oidc-provider's call (its revokeGrantPolicy, its grant.revoked event): it makes it when
+      // the code comes back, and find shows it consumed.
+      expect(await adapter('AccessToken').find(at)).toBeDefined();
+      expect(await adapter('Grant').find(grantId)).toBeDefined();
+      expect(await adapter('AuthorizationCode').find(code)).toMatchObject({ consumed: expect.anything() });
     });
 
     it('treats ids too long to be stored as absent instead of failing', async () => {
@@ -109,11 +152,15 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       await expect(adapter('RefreshToken').consume(newSecret())).rejects.toBeInstanceOf(errors.InvalidGrant);
     });
 
-    it('keeps the consumed mark visible to find', async () => {
+    it('keeps the consumed mark visible to find, as the time of consumption in seconds', async () => {
       const id = newSecret();
       await adapter('RefreshToken').upsert(id, { grantId: newSecret() }, 600);
       await adapter('RefreshToken').consume(id);
-      expect(await adapter('RefreshToken').find(id)).toMatchObject({ consumed: true });
+      // oidc-provider only needs it truthy; the time of use tells an operator when a replay began.
+      const { consumed } = (await adapter('RefreshToken').find(id))!;
+      expect(consumed).toEqual(expect.any(Number));
+      // Within a few seconds of now: the memory backend runs on a test clock that other tests move on.
+      expect(Math.abs((consumed as number) - Date.now() / 1000)).toBeLessThan(5);
     });
 
     it('revokes every artefact of a grant across models, and nothing of another grant', async () => {
@@ -129,12 +176,53 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await adapter('RefreshToken').find(kept.rt)).toBeDefined();
     });
 
-    it('does not let a token saved during a revocation outlive its grant', async () => {
+    it('keeps storing artefacts of a grant that a revocation kept (oidc-provider reuses its id)', async () => {
       const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const revoked = await grantArtefacts(grantId);
+      // What revoking an access token does by default: the tokens go, the Grant stays.
       await adapter('AccessToken').revokeByGrantId(grantId);
+      expect(await adapter('AccessToken').find(revoked.at)).toBeUndefined();
+      const code = newSecret();
+      await adapter('AuthorizationCode').upsert(code, { grantId, exp: Date.now() / 1000 + 60 }, 60);
+      expect(await adapter('AuthorizationCode').find(code)).toMatchObject({ grantId });
+      expect(await adapter('Grant').find(grantId)).toBeDefined();
+      // And the next revocation removes it like any other.
+      await adapter('RefreshToken').revokeByGrantId(grantId);
+      expect(await adapter('AuthorizationCode').find(code)).toBeUndefined();
+    });
+
+    it('does not let a token saved while its Grant is destroyed outlive it, unless the Grant is saved again', async () => {
+      const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const before = await grantArtefacts(grantId);
+      await adapter('Grant').destroy(grantId);
+      // Destroying the Grant takes what was issued from it along.
+      expect(await adapter('RefreshToken').find(before.rt)).toBeUndefined();
+      // A request that read the Grant before it went saves its token after.
       const late = newSecret();
       await adapter('AccessToken').upsert(late, { grantId }, 600);
       expect(await adapter('AccessToken').find(late)).toBeUndefined();
+      // A Grant saved again under its id is alive: its artefacts are kept.
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      await adapter('AccessToken').upsert(late, { grantId }, 600);
+      expect(await adapter('AccessToken').find(late)).toBeDefined();
+    });
+
+    it('leaves interactions and sessions filed under a grant alone when the grant is revoked', async () => {
+      const grantId = newSecret();
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+      const interaction = newSecret();
+      await adapter('Interaction').upsert(interaction, { uid: interaction, grantId }, 600);
+      const session = newSecret();
+      await adapter('Session').upsert(session, { uid: newSecret(), grantId }, 600);
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      await adapter('Grant').destroy(grantId);
+      expect(await adapter('Interaction').find(interaction)).toMatchObject({ grantId });
+      expect(await adapter('Session').find(session)).toMatchObject({ grantId });
+      // Saved again after the Grant went (a login in flight finishing): still there.
+      await adapter('Interaction').upsert(interaction, { uid: interaction, grantId, result: {} }, 600);
+      expect(await adapter('Interaction').find(interaction)).toMatchObject({ grantId, result: {} });
     });
 
     it('removes a destroyed artefact from its grant index', async () => {

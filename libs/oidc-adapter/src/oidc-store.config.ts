@@ -5,7 +5,7 @@ import { MAX_TTL_SECONDS } from '@cloakroom/sealed-store';
 /** Settings of the oidc-provider storage. */
 export class OidcStoreConfig {
   @Setting(
-    'TTL in seconds of stored artefacts that come without an expiry (dynamically registered clients, revoked-grant marks). Nothing is stored forever.',
+    'TTL in seconds of stored artefacts that come without an expiry (dynamically registered clients). Nothing is stored forever.',
     30 * 24 * 3600,
   )
   @IsInt()

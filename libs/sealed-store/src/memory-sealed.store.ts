@@ -1,5 +1,5 @@
 import type { Envelope } from '@cloakroom/envelope';
-import { CONSUMED, SealedStore } from './sealed.store.js';
+import { CONSUMED_AT, FRESH, SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
 
 export interface MemorySealedStoreOptions {
@@ -93,12 +93,20 @@ export class MemorySealedStore extends SealedStore {
     return deleted;
   }
 
+  protected async rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean> {
+    const entry = this.live(this.values, key);
+    if (!entry?.bytes.equals(bytes)) return false;
+    this.values.delete(key);
+    return true;
+  }
+
   protected async rawConsume(key: string): Promise<ConsumeOutcome> {
     // Synchronous from check to write: no other caller can interleave.
     const entry = this.live(this.values, key);
     if (!entry) return 'absent';
-    if (entry.bytes[0] === CONSUMED) return 'already-consumed';
-    entry.bytes[0] = CONSUMED;
+    if (entry.bytes[0] !== FRESH) return 'already-consumed';
+    entry.bytes = Buffer.concat([entry.bytes, Buffer.from(consumedAtSuffix(this.now()), 'latin1')]);
+    entry.bytes[0] = CONSUMED_AT;
     return 'consumed';
   }
 

@@ -45,3 +45,23 @@ describe(`${RedisSealedStore.name} when Redis is unreachable`, () => {
     await store.close();
   });
 });
+
+describe(`${RedisSealedStore.name} with values written by an earlier version`, () => {
+  it('reads a value consumed without a time (flag 1) as consumed, and does not consume it again', async () => {
+    const { store, admin, teardown } = await openTestRedisStore(
+      'sealed-store-legacy',
+      (keyPrefix) =>
+        new TestableRedisStore(new Envelope(), { connection: { url: testRedisUrl() }, keyPrefix }),
+    );
+    try {
+      const secret = newSecret();
+      await store.put('t.legacy', secret, { code: 1 }, 60);
+      await admin.setrange(store.rawKey('t.legacy', secret), 0, '1');
+      expect(await store.getEntry('t.legacy', secret)).toEqual({ value: { code: 1 }, consumed: true });
+      expect(await store.consume('t.legacy', secret)).toBe('already-consumed');
+      expect(await store.get('t.legacy', secret)).toEqual({ code: 1 });
+    } finally {
+      await teardown();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Envelope } from '@cloakroom/envelope';
 import { StoreUnavailable } from './errors.js';
-import { SealedStore } from './sealed.store.js';
+import { SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
 
 export interface HostPort {
@@ -28,13 +28,20 @@ export interface RedisSealedStoreOptions {
   keyPrefix?: string;
 }
 
-// Atomic test-and-set on the flag byte; SETRANGE keeps the key's TTL.
+// Atomic test-and-set on the flag byte, with the time of consumption appended; SETRANGE and APPEND keep the
+// key's TTL.
 const CONSUME = `
 local f = redis.call('GETRANGE', KEYS[1], 0, 0)
 if f == '' then return -1 end
-if f == '1' then return 0 end
-redis.call('SETRANGE', KEYS[1], 0, '1')
+if f ~= '0' then return 0 end
+redis.call('SETRANGE', KEYS[1], 0, '2')
+redis.call('APPEND', KEYS[1], ARGV[1])
 return 1`;
+
+// Compare-and-delete: a value rewritten since it was read is kept.
+const DELETE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 // An index lives as long as its longest member.
 const INDEX_ADD = `
@@ -50,7 +57,8 @@ return n`;
 
 type Client = Redis | Cluster;
 type ScriptClient = Client & {
-  cloakroomConsume(key: string): Promise<number>;
+  cloakroomConsume(key: string, consumedAt: string): Promise<number>;
+  cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
   cloakroomIncrement(key: string, windowMs: number): Promise<number>;
 };
@@ -105,6 +113,7 @@ export class RedisSealedStore extends SealedStore {
     // Connection errors surface as StoreUnavailable on each command; the event itself must not crash.
     this.client.on('error', () => undefined);
     this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
+    this.client.defineCommand('cloakroomDeleteIfUnchanged', { numberOfKeys: 1, lua: DELETE_IF_UNCHANGED });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
     this.client.defineCommand('cloakroomIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }
@@ -146,8 +155,13 @@ export class RedisSealedStore extends SealedStore {
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
+  protected async rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean> {
+    return (await this.call(() => this.scripts.cloakroomDeleteIfUnchanged(this.redisKey(key), bytes))) === 1;
+  }
+
   protected async rawConsume(key: string): Promise<ConsumeOutcome> {
-    const result = await this.call(() => this.scripts.cloakroomConsume(this.redisKey(key)));
+    const at = consumedAtSuffix(Date.now());
+    const result = await this.call(() => this.scripts.cloakroomConsume(this.redisKey(key), at));
     return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'absent';
   }
 

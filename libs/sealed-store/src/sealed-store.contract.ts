@@ -124,9 +124,29 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       );
       expect(outcomes.filter((o) => o === 'consumed')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'already-consumed')).toHaveLength(99);
-      expect(await store.getEntry('t.consume', secret)).toEqual({ value: { code: 1 }, consumed: true });
+      expect(await store.getEntry('t.consume', secret)).toEqual({
+        value: { code: 1 },
+        consumed: true,
+        consumedAt: expect.any(Number),
+      });
       expect(await store.consume('t.consume', 'never-stored')).toBe('absent');
       expect(await store.ttl('t.consume', secret)).toBeGreaterThan(0);
+    });
+
+    it('records when a value was consumed, in seconds, and forgets it when the value is replaced', async () => {
+      const secret = newSecret();
+      await store.put('t.consumed-at', secret, { code: 2 }, 60);
+      const before = Math.floor(Date.now() / 1000);
+      expect(await store.consume('t.consumed-at', secret)).toBe('consumed');
+      const after = Math.ceil(Date.now() / 1000);
+      const entry = await store.getEntry('t.consumed-at', secret);
+      expect(entry?.value).toEqual({ code: 2 });
+      expect(entry?.consumedAt).toBeGreaterThanOrEqual(before);
+      expect(entry?.consumedAt).toBeLessThanOrEqual(after);
+      expect(await store.consume('t.consumed-at', secret)).toBe('already-consumed');
+      expect((await store.getEntry('t.consumed-at', secret))?.consumedAt).toBe(entry?.consumedAt);
+      await store.put('t.consumed-at', secret, { code: 3 }, 60);
+      expect(await store.getEntry('t.consumed-at', secret)).toEqual({ value: { code: 3 }, consumed: false });
     });
 
     it('deletes every member of an index and nothing else', async () => {
@@ -162,6 +182,35 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       await store.putPointer('t.session-uid', 'uid-1', target, 60);
       expect(await store.followPointer('t.session-uid', 'uid-1')).toEqual(target);
       expect(await store.followPointer('t.session-uid', 'uid-2')).toBeUndefined();
+    });
+
+    it('destroys a pointer only while it still names the given target, even against a concurrent put', async () => {
+      const [a, b] = [
+        { namespace: 't.session', secret: newSecret() },
+        { namespace: 't.session', secret: newSecret() },
+      ];
+      const uid = newSecret();
+      await store.putPointer('t.ptr-if', uid, a, 60);
+      await store.putPointer('t.ptr-if', uid, b, 60);
+      expect(await store.destroyPointer('t.ptr-if', uid, a)).toBe(false);
+      expect(await store.destroyPointer('t.ptr-if', uid, { namespace: 't.other', secret: b.secret })).toBe(
+        false,
+      );
+      expect(await store.followPointer('t.ptr-if', uid)).toEqual(b);
+      expect(await store.destroyPointer('t.ptr-if', uid, b)).toBe(true);
+      expect(await store.followPointer('t.ptr-if', uid)).toBeUndefined();
+      expect(await store.destroyPointer('t.ptr-if', uid, b)).toBe(false);
+
+      // The old target's destroy racing the new target's put: the new pointer always survives.
+      for (let round = 0; round < 20; round++) {
+        const name = newSecret();
+        await store.putPointer('t.ptr-race', name, a, 60);
+        await Promise.all([
+          store.destroyPointer('t.ptr-race', name, a),
+          store.putPointer('t.ptr-race', name, b, 60),
+        ]);
+        expect(await store.followPointer('t.ptr-race', name)).toEqual(b);
+      }
     });
 
     it('does not open a value copied to another slot', async () => {

@@ -11,6 +11,8 @@ export type ConsumeOutcome = 'consumed' | 'already-consumed' | 'absent';
 export interface StoredEntry<T> {
   value: T;
   consumed: boolean;
+  /** When it was consumed, in seconds since the epoch (absent for values consumed before this was kept). */
+  consumedAt?: number;
 }
 
 /** A stored value's address: the namespace and the secret only its holder knows. */
@@ -21,7 +23,16 @@ export interface EntryRef {
 
 /** Flag byte in front of every sealed value, so consume can flip it atomically without opening it. */
 export const FRESH = 0x30; // '0'
+/** Consumed, with no time kept (values consumed by an earlier version): still read as consumed. */
 export const CONSUMED = 0x31; // '1'
+/** Consumed, and the time of consumption follows the sealed value as CONSUMED_AT_DIGITS ASCII digits. */
+export const CONSUMED_AT = 0x32; // '2'
+export const CONSUMED_AT_DIGITS = 12;
+
+/** The suffix consume appends: the time in seconds, fixed width so the sealed value can be cut off it. */
+export function consumedAtSuffix(nowMs: number): string {
+  return String(Math.floor(nowMs / 1000)).padStart(CONSUMED_AT_DIGITS, '0');
+}
 
 const JSON_TAG = 0x6a; // 'j'
 const BYTES_TAG = 0x62; // 'b'
@@ -63,8 +74,18 @@ export abstract class SealedStore {
     const key = this.keyOf(namespace, secret, slot);
     const raw = await this.rawGet(key);
     if (raw === undefined) return undefined;
-    const value = this.openAt<T>(key, namespace, secret, raw);
-    return value === undefined ? undefined : { value: value.value, consumed: raw[0] === CONSUMED };
+    if (raw[0] !== CONSUMED_AT) {
+      const value = this.openAt<T>(key, namespace, secret, raw);
+      return value === undefined ? undefined : { value: value.value, consumed: raw[0] === CONSUMED };
+    }
+    if (raw.length <= 1 + CONSUMED_AT_DIGITS) return undefined;
+    const cut = raw.length - CONSUMED_AT_DIGITS;
+    const value = this.openAt<T>(key, namespace, secret, raw.subarray(0, cut));
+    const consumedAt = Number(raw.toString('latin1', cut));
+    if (value === undefined) return undefined;
+    return Number.isSafeInteger(consumedAt)
+      ? { value: value.value, consumed: true, consumedAt }
+      : { value: value.value, consumed: true };
   }
 
   /** Deletes the value; true when something was deleted. */
@@ -143,6 +164,20 @@ export abstract class SealedStore {
   }
 
   /**
+   * Deletes a pointer, but only while it still names `target`: a record that gave its uid or user code up to
+   * another must not take the other's pointer along when it goes. Atomic against a concurrent putPointer:
+   * only the very bytes that were read and checked are deleted. True when the pointer was deleted.
+   */
+  async destroyPointer(pointerNamespace: string, pointerSecret: string, target: EntryRef): Promise<boolean> {
+    const key = this.keyOf(pointerNamespace, pointerSecret);
+    const raw = await this.rawGet(key);
+    if (raw === undefined) return false;
+    const ref = this.openAt<{ n?: unknown; s?: unknown }>(key, pointerNamespace, pointerSecret, raw)?.value;
+    if (ref?.n !== target.namespace || ref?.s !== target.secret) return false;
+    return this.rawDeleteIfUnchanged(key, raw);
+  }
+
+  /**
    * Counts an event in a fixed window that starts at its first occurrence (login attempts per user or per
    * address) and returns the count including this one. Only the slot of (namespace, secret) is stored.
    */
@@ -168,6 +203,8 @@ export abstract class SealedStore {
   protected abstract rawSet(key: string, bytes: Buffer, ttlMs: number): Promise<void>;
   protected abstract rawGet(key: string): Promise<Buffer | undefined>;
   protected abstract rawDelete(keys: string[]): Promise<number>;
+  /** Deletes the key only if it still holds exactly these bytes (sealed values never repeat: random IVs). */
+  protected abstract rawDeleteIfUnchanged(key: string, bytes: Buffer): Promise<boolean>;
   protected abstract rawConsume(key: string): Promise<ConsumeOutcome>;
   protected abstract rawTtl(key: string): Promise<number | undefined>;
   protected abstract rawTouch(key: string, ttlMs: number): Promise<boolean>;
