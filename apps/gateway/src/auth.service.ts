@@ -5,6 +5,7 @@ import { analyzeToken, isJwtShaped } from '@cloakroom/token-budget';
 import { LoginFailed, LogoutTokenInvalid } from './errors.js';
 import type { GatewayConfig } from './gateway.config.js';
 import type { OidcClient, PendingLogin } from './oidc.client.js';
+import { returnToPath } from './return-to.js';
 import type { SessionCookies } from './session.cookie.js';
 
 const LOGIN_NAMESPACE = 'gateway.login';
@@ -73,9 +74,7 @@ export class AuthService {
   ) {}
 
   async login(returnTo: unknown): Promise<AuthOutcome> {
-    const target = safeReturnTo(returnTo);
-    if (target === undefined) return { status: 400, body: { error: 'invalid_return_to' }, cookies: [] };
-    const { url, pending } = await this.oidc.startLogin(target);
+    const { url, pending } = await this.oidc.startLogin(returnToPath(returnTo));
     // The pending login lives in the store, sealed under a fresh secret that only the login cookie holds.
     const secret = newSecret();
     const ttl = this.config.GATEWAY_LOGIN_TTL_SECONDS;
@@ -108,7 +107,7 @@ export class AuthService {
     });
     return {
       status: 302,
-      location: pending.returnTo,
+      location: returnToPath(pending.returnTo),
       cookies: [this.cookies.setSession(ticket), this.cookies.clearLogin()],
     };
   }
@@ -145,34 +144,17 @@ export class AuthService {
 
   async backchannelLogout(logoutToken: unknown): Promise<AuthOutcome> {
     if (typeof logoutToken !== 'string' || logoutToken.length === 0 || logoutToken.length > 16_384) {
-      throw new LogoutTokenInvalid('logout_token missing');
+      throw new LogoutTokenInvalid('logout_token_missing');
     }
     const claims = await this.oidc.verifyLogoutToken(logoutToken);
     // Atomic first-use check: a replayed token counts 2 and is refused.
     const window = Math.max(60, claims.exp - Math.floor(Date.now() / 1000) + 60);
     if ((await this.store.increment(LOGOUT_JTI_NAMESPACE, claims.jti, Math.min(window, 86_400))) > 1) {
-      throw new LogoutTokenInvalid('logout token replayed');
+      throw new LogoutTokenInvalid('replayed');
     }
     const ended = claims.sid
       ? await this.sessions.endAll('sid', claims.sid)
       : await this.sessions.endAll('sub', claims.sub!);
     return { status: 200, body: { ended }, cookies: [] };
-  }
-}
-
-/** A same-site relative path, or undefined. `//host`, `/\host`, schemes and control characters are refused. */
-export function safeReturnTo(value: unknown): string | undefined {
-  if (value === undefined || value === '') return '/';
-  if (typeof value !== 'string' || value.length > 2048) return undefined;
-  if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return undefined;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return undefined;
-  const base = 'http://gateway.invalid';
-  try {
-    const url = new URL(value, base);
-    if (url.origin !== base) return undefined;
-    return url.pathname + url.search + url.hash;
-  } catch {
-    return undefined;
   }
 }

@@ -30,10 +30,13 @@ export class IssuerUnavailable extends Error {
   }
 }
 
-/** A back-channel logout token that does not verify. 400. */
+/** A back-channel logout token that does not verify. 400 with the reason, a short code with no token in it. */
 export class LogoutTokenInvalid extends Error {
   override readonly name = 'LogoutTokenInvalid';
-  constructor(reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`logout token invalid: ${reason}`, options);
   }
 }

@@ -35,7 +35,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     }
     if (error instanceof LogoutTokenInvalid) {
       this.logger.warn(error.message);
-      return [400, { error: 'invalid_request' }];
+      return [400, { error: 'invalid_request', reason: error.reason }];
     }
     if (error instanceof StoreUnavailable) return [503, { error: 'session_store_unavailable' }];
     if (error instanceof IssuerUnavailable || error instanceof RefreshUnavailable) {
