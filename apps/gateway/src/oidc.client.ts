@@ -21,6 +21,9 @@ export interface LoginTokens extends RefreshedTokens {
   user: { sub: string; name?: string; email?: string; groupsCount: number };
 }
 
+/** Marks the `state` of a login started again after a callback found none, so it is restarted only once. */
+export const RESTARTED_STATE_PREFIX = 'r.';
+
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /**
@@ -48,11 +51,11 @@ export class OidcClient extends TokenRefresher {
     return this.discovered;
   }
 
-  async startLogin(returnTo: string): Promise<{ url: string; pending: PendingLogin }> {
+  async startLogin(returnTo: string, restarted = false): Promise<{ url: string; pending: PendingLogin }> {
     const configuration = await this.configuration();
     const pending: PendingLogin = {
       codeVerifier: oidc.randomPKCECodeVerifier(),
-      state: oidc.randomState(),
+      state: (restarted ? RESTARTED_STATE_PREFIX : '') + oidc.randomState(),
       nonce: oidc.randomNonce(),
       returnTo,
     };
