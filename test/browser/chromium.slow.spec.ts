@@ -31,7 +31,8 @@ describe('Chromium through the gateway', () => {
       args: [
         '--no-sandbox',
         '--disable-background-networking',
-        '--host-resolver-rules=MAP page.test 127.0.0.1',
+        // evil.example resolves too: a redirect there would load, not fail on DNS, and show in the URL.
+        '--host-resolver-rules=MAP page.test 127.0.0.1, MAP evil.example 127.0.0.1',
       ],
     });
     context = await browser.newContext();
@@ -101,6 +102,25 @@ describe('Chromium through the gateway', () => {
       jarCookieNames: everyCookie.map((c) => `${c.domain}:${c.name}`).join(' '),
     });
     await tab.close();
+  });
+
+  it('returns to the gateway, not to another origin, after a login with a hostile returnTo', async () => {
+    // A fresh browser profile, so the sign-in form is shown again.
+    const fresh = await browser.newContext();
+    const tab = await fresh.newPage();
+    // `/%2e//evil.example` is a single-slash path as sent and `//evil.example` once its dot segment is resolved.
+    await tab.goto(`${stack.gatewayUrl}/auth/login?returnTo=/%2e//evil.example`);
+    await tab.fill('input[name="username"]', 'alice');
+    await tab.fill('input[name="password"]', 'wonderland');
+    await Promise.all([
+      tab.waitForURL((url) => !url.pathname.startsWith('/auth/') && url.origin !== stack.issuer),
+      tab.click('button[type="submit"]'),
+    ]);
+    await tab.waitForLoadState('load');
+    expect(new URL(tab.url()).origin).toBe(new URL(stack.gatewayUrl).origin);
+    expect(new URL(tab.url()).pathname).toBe('/');
+    expect((await fresh.cookies(stack.gatewayUrl)).map((c) => c.name)).toEqual([SESSION_COOKIE]);
+    await fresh.close();
   });
 
   it('refuses the full access token set as a cookie by a page: the cookie is not stored', async () => {

@@ -14,7 +14,7 @@ import * as oidc from 'openid-client';
 import { OPAQUE_RESOURCE, RP, RS } from '../support/authorization-server.js';
 import { formAction, inputValue } from '../support/browser.js';
 import { dumpPrefix } from '../support/redis.js';
-import { GATEWAY_CLIENT_ID, LOGIN_COOKIE, SESSION_COOKIE } from '../support/stack.js';
+import { GATEWAY_CLIENT_ID, LOGIN_COOKIE_PREFIX, SESSION_COOKIE } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
 
 /**
@@ -202,8 +202,8 @@ export interface Material {
   tickets: string[];
   /** The Redis slots of those sessions (what an attacker with a dump would try). */
   slots: string[];
-  /** Pending logins (`cloakroom-login` secrets), single use. */
-  pendingLogins: string[];
+  /** Pending logins: their callback `state` and their login cookie (`name=secret`), single use. */
+  pendingLogins: Array<{ state: string; cookie: string }>;
   /** Sign-in pages in progress at the authorization server: the cookies and the form's CSRF token. */
   interactions: Array<{ uid: string; cookie: string; csrf: string }>;
   /** alice's JWT access token as the gateway forwards it. */
@@ -258,11 +258,12 @@ export async function prepareMaterial(
     e.key.split(':').at(-1)!,
   );
 
-  const pendingLogins: string[] = [];
+  const pendingLogins: Material['pendingLogins'] = [];
   for (let i = 0; i < (options.pendingLogins ?? 20); i++) {
     const response = await fetch(`${gateway}/auth/login?returnTo=/`, { redirect: 'manual' });
-    const line = response.headers.getSetCookie().find((l) => l.startsWith(`${LOGIN_COOKIE}=`));
-    if (line) pendingLogins.push(line.slice(LOGIN_COOKIE.length + 1).split(';')[0]);
+    const line = response.headers.getSetCookie().find((l) => l.startsWith(LOGIN_COOKIE_PREFIX));
+    const state = new URL(response.headers.get('location') ?? '', as).searchParams.get('state');
+    if (line && state) pendingLogins.push({ state, cookie: line.split(';')[0] });
   }
 
   const rp = await oidc.discovery(new URL(stack.issuer), RP.client_id, RP.client_secret, undefined, {
@@ -561,20 +562,17 @@ const GATEWAY_SESSION: Generator = (g, m) => {
 };
 
 const GATEWAY_CALLBACK: Generator = (g, m) => {
+  // A real pending login (its cookie, and mostly its own state), or forged ones.
+  const real = g.chance(0.3) && m.pendingLogins.length > 0 ? g.pick(m.pendingLogins) : undefined;
   const pairs: Array<[string, string, boolean?]> = [
     ['code', g.b64url(43)],
-    ['state', g.b64url(43)],
+    ['state', real && g.chance(0.7) ? real.state : g.b64url(43)],
     ['iss', g.chance(0.5) ? m.as : g.value()],
   ];
   if (g.chance(0.2)) pairs.push(['error', g.pick(['access_denied', 'login_required', g.value()])]);
   mutatePairs(g, pairs, ['code', 'state', 'iss', 'error', 'error_description', 'session_state', 'response']);
-  const login =
-    g.chance(0.3) && m.pendingLogins.length > 0
-      ? g.pick(m.pendingLogins)
-      : g.chance(0.5)
-        ? g.b64url(43)
-        : g.headerText(g.range(0, 60)).replace(/;/g, '');
-  const cookies = [`${LOGIN_COOKIE}=${login}`];
+  const forged = g.chance(0.5) ? g.b64url(43) : g.headerText(g.range(0, 60)).replace(/;/g, '');
+  const cookies = [real ? real.cookie : `${LOGIN_COOKIE_PREFIX}${g.b64url(12)}=${forged}`];
   if (g.chance(0.3)) cookies.push(sessionCookie(g, m).cookie ?? 'x=1');
   return {
     target: 'gateway /auth/callback',

@@ -25,7 +25,8 @@ export const GATEWAY_CLIENT_ID = 'gateway';
 export const GATEWAY_CLIENT_SECRET = 'stack-gateway-secret-0123456789abcdef';
 /** Plain http on 127.0.0.1: the gateway runs with GATEWAY_COOKIE_INSECURE_DEV, so its cookie has no prefix. */
 export const SESSION_COOKIE = 'cloakroom';
-export const LOGIN_COOKIE = 'cloakroom-login';
+/** Login cookies are named `cloakroom-login.<12 characters of the state's hash>`, one per login in progress. */
+export const LOGIN_COOKIE_PREFIX = 'cloakroom-login.';
 
 export interface StackOptions {
   /** Gateway instances sharing one Redis prefix (a second one for races). Default 1. */

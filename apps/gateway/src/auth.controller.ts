@@ -14,19 +14,18 @@ export class AuthController {
   }
 
   @Get('login')
-  async login(@Query('returnTo') returnTo: unknown, @Res() res: Response): Promise<void> {
-    send(res, await this.context.auth.login(returnTo));
+  async login(
+    @Query('returnTo') returnTo: unknown,
+    @Query('restart') restart: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    send(res, await this.context.auth.login(returnTo, req.headers.cookie, restart === '1'));
   }
 
   @Get('callback')
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const { cookies } = this.context;
-    const outcome = await this.context.auth.callback(
-      req.originalUrl,
-      SessionCookies.find(req.headers.cookie, cookies.login),
-      SessionCookies.find(req.headers.cookie, cookies.session),
-    );
-    send(res, outcome);
+    send(res, await this.context.auth.callback(req.originalUrl, req.headers.cookie));
   }
 
   @Get('session')

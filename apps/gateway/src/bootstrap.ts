@@ -15,7 +15,9 @@ import { loadGatewayConfig } from './gateway.config.js';
 import type { GatewayContext } from './gateway.context.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import { GatewayModule } from './gateway.module.js';
+import { LoginCookies } from './login.cookie.js';
 import { OidcClient } from './oidc.client.js';
+import { PendingLogins } from './pending-login.js';
 import { SessionCookies } from './session.cookie.js';
 
 export interface StartedGateway {
@@ -78,7 +80,13 @@ export async function startGateway(
     .catch(() => logger.warn('Session store not reachable yet; requests needing it answer 503.'));
   await bus.start();
   const cookies = new SessionCookies(config.cookieSecure);
-  const auth = new AuthService(config, oidc, sessions, store, cookies);
+  const logins = new PendingLogins(
+    store,
+    new LoginCookies(config.cookieSecure),
+    config.GATEWAY_LOGIN_TTL_SECONDS,
+    config.GATEWAY_LOGINS_IN_PROGRESS_MAX,
+  );
+  const auth = new AuthService(config.GATEWAY_PUBLIC_URL, oidc, sessions, store, cookies, logins);
   const proxy = new ApiProxy({
     routes: config.routes,
     sessions,

@@ -22,6 +22,21 @@ export class LoginFailed extends Error {
   }
 }
 
+/**
+ * A callback for a login not in progress in this browser: expired, unknown, already completed, or forged.
+ * A navigation is sent to log in again, once (`restartable`, false when this login was such a restart, so
+ * a browser that keeps no cookies meets a page, not a redirect loop); any other request gets 400.
+ */
+export class PendingLoginUnknown extends Error {
+  override readonly name = 'PendingLoginUnknown';
+  constructor(
+    reason: string,
+    readonly restartable: boolean,
+  ) {
+    super(`login failed: ${reason}`);
+  }
+}
+
 /** The authorization server could not be reached (discovery, token endpoint). 503. */
 export class IssuerUnavailable extends Error {
   override readonly name = 'IssuerUnavailable';
@@ -30,10 +45,13 @@ export class IssuerUnavailable extends Error {
   }
 }
 
-/** A back-channel logout token that does not verify. 400. */
+/** A back-channel logout token that does not verify. 400 with the reason, a short code with no token in it. */
 export class LogoutTokenInvalid extends Error {
   override readonly name = 'LogoutTokenInvalid';
-  constructor(reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`logout token invalid: ${reason}`, options);
   }
 }

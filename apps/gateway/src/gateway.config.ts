@@ -129,6 +129,15 @@ export class GatewayConfig extends StoreConfig {
   GATEWAY_LOGIN_TTL_SECONDS: number = 600;
 
   @Setting(
+    'Logins one browser may have in progress at once (tabs logging in at the same time), one cookie each; a new one beyond drops the oldest.',
+    5,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  GATEWAY_LOGINS_IN_PROGRESS_MAX: number = 5;
+
+  @Setting(
     'Origins allowed to send unsafe requests (CSRF check), comma-separated. Default: the origin of GATEWAY_PUBLIC_URL.',
   )
   @IsOptional()

@@ -46,6 +46,45 @@ describe(OidcClient.name, () => {
     expect(await client.verifyLogoutToken(token)).toMatchObject({ sid: 'sid-1', jti: 'jti-1' });
   });
 
+  it('refuses logout tokens the Back-Channel Logout spec refuses, each with its reason', async () => {
+    const client = new OidcClient(
+      loadGatewayConfig({
+        ISSUER_URL: op.issuer,
+        ISSUER_INTERNAL_URL: op.listenUrl,
+        GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      }),
+    );
+    const event = 'http://schemas.openid.net/event/backchannel-logout';
+    let jti = 0;
+    const sign = (
+      claims: Record<string, unknown>,
+      options?: Parameters<FixtureProvider['signLogoutToken']>[1],
+    ) => op.signLogoutToken({ sid: 'sid-1', jti: `jti-${++jti}`, ...claims }, options);
+    const refusals: Array<[string, Promise<string>]> = [
+      ['exp_missing', sign({ events: { [event]: {} } }, { expires: false })],
+      ['events_invalid', sign({ events: { [event]: null } })],
+      ['events_invalid', sign({ events: { [event]: [] } })],
+      ['events_invalid', sign({ events: { [event]: 'yes' } })],
+      ['events_invalid', sign({ events: { other: {} } })],
+      ['events_invalid', sign({ events: null })],
+      ['typ_invalid', sign({ events: { [event]: {} } }, { typ: 'JWT' })],
+      ['typ_invalid', sign({ events: { [event]: {} } }, { typ: 'at+jwt' })],
+      ['nonce_present', sign({ events: { [event]: {} }, nonce: 'n' })],
+      ['aud_check_failed', sign({ events: { [event]: {} } }, { audience: 'someone-else' })],
+    ];
+    for (const [reason, token] of refusals) {
+      await expect([reason, await client.verifyLogoutToken(await token).catch((e: unknown) => e)]).toEqual([
+        reason,
+        expect.objectContaining({ name: 'LogoutTokenInvalid', reason }),
+      ]);
+    }
+    // The valid shapes: typ as oidc-provider sends it, its media-type form, or none at all.
+    for (const typ of ['logout+jwt', 'application/logout+jwt', null]) {
+      const token = await sign({ events: { [event]: {} } }, { typ });
+      expect(await client.verifyLogoutToken(token)).toMatchObject({ sid: 'sid-1' });
+    }
+  });
+
   it('reports an unreachable issuer as unavailable, and retries discovery on the next call', async () => {
     const client = new OidcClient(
       loadGatewayConfig({ ISSUER_URL: 'http://127.0.0.1:9', GATEWAY_ISSUER_TIMEOUT_SECONDS: '1' }),

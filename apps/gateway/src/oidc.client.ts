@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import { RefreshRejected, RefreshUnavailable, TokenRefresher } from '@cloakroom/bff-session';
 import type { RefreshedTokens } from '@cloakroom/bff-session';
@@ -20,6 +20,9 @@ export interface LoginTokens extends RefreshedTokens {
   sid?: string;
   user: { sub: string; name?: string; email?: string; groupsCount?: number };
 }
+
+/** Marks the `state` of a login started again after a callback found none, so it is restarted only once. */
+export const RESTARTED_STATE_PREFIX = 'r.';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -48,11 +51,11 @@ export class OidcClient extends TokenRefresher {
     return this.discovered;
   }
 
-  async startLogin(returnTo: string): Promise<{ url: string; pending: PendingLogin }> {
+  async startLogin(returnTo: string, restarted = false): Promise<{ url: string; pending: PendingLogin }> {
     const configuration = await this.configuration();
     const pending: PendingLogin = {
       codeVerifier: oidc.randomPKCECodeVerifier(),
-      state: oidc.randomState(),
+      state: (restarted ? RESTARTED_STATE_PREFIX : '') + oidc.randomState(),
       nonce: oidc.randomNonce(),
       returnTo,
     };
@@ -146,15 +149,15 @@ export class OidcClient extends TokenRefresher {
     return this.external(oidc.buildEndSessionUrl(configuration, parameters)).href;
   }
 
-  /** Verifies an OpenID Connect Back-Channel Logout token; returns its sid and sub. */
+  /** Verifies an OpenID Connect Back-Channel Logout token (§2.4, §2.6); returns its sid and sub. */
   async verifyLogoutToken(token: string): Promise<{ sid?: string; sub?: string; jti: string; exp: number }> {
     const configuration = await this.configuration();
     const metadata = configuration.serverMetadata();
     if (!metadata.jwks_uri) throw new IssuerUnavailable('issuer has no jwks_uri');
     this.jwks ??= createRemoteJWKSet(this.internal(new URL(metadata.jwks_uri)));
-    let payload: Record<string, unknown>;
+    let verified: Awaited<ReturnType<typeof jwtVerify>>;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      verified = await jwtVerify(token, this.jwks, {
         issuer: metadata.issuer,
         audience: this.config.GATEWAY_CLIENT_ID,
         algorithms: metadata.id_token_signing_alg_values_supported?.filter((alg) => alg !== 'none') ?? [
@@ -162,24 +165,25 @@ export class OidcClient extends TokenRefresher {
         ],
         maxTokenAge: '5 minutes',
         clockTolerance: 30,
-        requiredClaims: ['iat', 'jti'],
-      }));
-    } catch (error) {
-      throw new LogoutTokenInvalid(error instanceof Error ? error.name : 'verification failed', {
-        cause: error,
+        requiredClaims: ['iat', 'jti', 'exp'],
       });
+    } catch (error) {
+      throw new LogoutTokenInvalid(refusalOf(error), { cause: error });
     }
-    const events = payload.events as Record<string, unknown> | undefined;
-    if (!events || typeof events !== 'object' || typeof events[BACKCHANNEL_EVENT] !== 'object') {
-      throw new LogoutTokenInvalid('events claim missing the back-channel logout event');
+    const { payload, protectedHeader } = verified;
+    // `typ` is optional; when present it must say what the token is, so no other JWT of the issuer passes.
+    const typ = protectedHeader.typ?.toLowerCase().replace(/^application\//, '');
+    if (typ !== undefined && typ !== 'logout+jwt') throw new LogoutTokenInvalid('typ_invalid');
+    const events = payload.events;
+    if (!isObject(events) || !isObject(events[BACKCHANNEL_EVENT])) {
+      throw new LogoutTokenInvalid('events_invalid');
     }
-    if ('nonce' in payload) throw new LogoutTokenInvalid('a logout token must not carry a nonce');
+    if ('nonce' in payload) throw new LogoutTokenInvalid('nonce_present');
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
-    if (!sid && !sub) throw new LogoutTokenInvalid('neither sid nor sub');
-    if (typeof payload.jti !== 'string') throw new LogoutTokenInvalid('jti missing');
-    const exp = typeof payload.exp === 'number' ? payload.exp : Number(payload.iat) + 300;
-    return { sid, sub, jti: payload.jti, exp };
+    if (!sid && !sub) throw new LogoutTokenInvalid('sid_and_sub_missing');
+    if (typeof payload.jti !== 'string') throw new LogoutTokenInvalid('jti_invalid');
+    return { sid, sub, jti: payload.jti, exp: payload.exp! };
   }
 
   private async discover(): Promise<oidc.Configuration> {
@@ -271,6 +275,25 @@ function isUnreachable(error: unknown): boolean {
     ].includes(code ?? '');
   }
   return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short code for a logout token jose refused: which claim and why, never the token. */
+function refusalOf(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `${error.claim}_${error.reason}`;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_not_allowed';
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  ) {
+    return 'signature_invalid';
+  }
+  return 'malformed';
 }
 
 function describe(error: unknown): string {

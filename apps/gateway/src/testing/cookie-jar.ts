@@ -41,6 +41,11 @@ export class CookieJar {
     return this.jar.get(new URL(origin).host)?.get(name);
   }
 
+  /** The names of an origin's cookies, oldest first (the order a browser sends them in). */
+  names(origin: string | URL): string[] {
+    return [...(this.jar.get(new URL(origin).host)?.keys() ?? [])];
+  }
+
   set(origin: string | URL, name: string, value: string | undefined): void {
     const host = new URL(origin).host;
     const cookies = this.jar.get(host) ?? new Map<string, string>();

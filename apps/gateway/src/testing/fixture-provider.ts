@@ -35,7 +35,14 @@ export interface FixtureProvider {
   /** Signs an arbitrary logout token with the provider's key, to test how the gateway verifies. */
   signLogoutToken(
     claims: Record<string, unknown>,
-    options?: { audience?: string; issuer?: string },
+    options?: {
+      audience?: string;
+      issuer?: string;
+      /** The `typ` header; null leaves it out. Default `logout+jwt`. */
+      typ?: string | null;
+      /** False leaves `exp` out. */
+      expires?: boolean;
+    },
   ): Promise<string>;
   close(): Promise<void>;
 }
@@ -173,13 +180,14 @@ export async function startFixtureProvider(options: FixtureProviderOptions): Pro
       ).backchannelLogout(sub, sid);
     },
     async signLogoutToken(claims, signOptions = {}) {
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: 'fixture-key', typ: 'logout+jwt' })
+      const typ = signOptions.typ === undefined ? 'logout+jwt' : signOptions.typ;
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: 'fixture-key', ...(typ === null ? {} : { typ }) })
         .setIssuer(signOptions.issuer ?? issuer)
         .setAudience(signOptions.audience ?? 'gateway')
-        .setIssuedAt()
-        .setExpirationTime('2 minutes')
-        .sign(privateKey as CryptoKey);
+        .setIssuedAt();
+      if (signOptions.expires !== false) jwt.setExpirationTime('2 minutes');
+      return jwt.sign(privateKey as CryptoKey);
     },
     async close() {
       server.closeAllConnections();

@@ -1,0 +1,188 @@
+import { get } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { freePort } from '../../../test/support/ports.js';
+import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
+import { startGateway } from './bootstrap.js';
+import type { StartedGateway } from './bootstrap.js';
+import { CookieJar } from './testing/cookie-jar.js';
+import {
+  FIXTURE_CLIENT_SECRET,
+  FIXTURE_RESOURCE,
+  FIXTURE_SCOPES,
+  startFixtureProvider,
+} from './testing/fixture-provider.js';
+import type { FixtureProvider } from './testing/fixture-provider.js';
+import { startFixtureUpstream } from './testing/fixture-upstream.js';
+
+const COOKIE = 'cloakroom';
+const LOGIN_PREFIX = 'cloakroom-login.';
+/** What Chromium sends on a top-level navigation. */
+const NAVIGATION = {
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+};
+
+/** One request as given, without redirects: status, headers and body. */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    get(
+      { host: target.hostname, port: target.port, path: url.slice(target.origin.length), headers },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    ).on('error', reject);
+  });
+}
+
+const loginCookies = (jar: CookieJar, origin: string) =>
+  jar.names(origin).filter((name) => name.startsWith(LOGIN_PREFIX));
+
+describe('gateway login flow (fixture OpenID Provider, real Redis)', () => {
+  let redis: Redis;
+  let prefix: string;
+  let op: FixtureProvider;
+  let upstream: Awaited<ReturnType<typeof startFixtureUpstream>>;
+  let gateway: StartedGateway;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await requireRedis();
+    prefix = uniquePrefix('gateway-login');
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 60 });
+    upstream = await startFixtureUpstream();
+    env = {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      ISSUER_URL: op.issuer,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      GATEWAY_PUBLIC_URL: publicUrl,
+      GATEWAY_ROUTES: `/api=${upstream.url}`,
+      GATEWAY_API_RESOURCE: FIXTURE_RESOURCE,
+      GATEWAY_SCOPES: FIXTURE_SCOPES,
+      GATEWAY_COOKIE_INSECURE_DEV: 'true',
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+    };
+    gateway = await startGateway({ ...env, PORT: String(port) });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await op?.close();
+    await upstream?.close();
+    if (redis) {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  const atCallback = (next: URL) => next.origin === gateway.url && next.pathname === '/auth/callback';
+
+  /**
+   * Starts a login in `jar` and follows it through the provider up to (not into) the gateway's callback.
+   * The provider's leg runs in a jar of its own: this test jar ignores cookie paths, and the provider's
+   * per-interaction cookies (Path=/auth/<uid>) would overwrite each other where a browser keeps them apart.
+   */
+  async function startLogin(jar: CookieJar, returnTo: string): Promise<URL> {
+    const login = await jar.fetch(`${gateway.url}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    expect(login.status).toBe(302);
+    await login.arrayBuffer();
+    const { url } = await new CookieJar().follow(login.headers.get('location')!, atCallback);
+    expect(url.pathname).toBe('/auth/callback');
+    return url;
+  }
+
+  it('completes three logins started in parallel in one browser, each back to its own page', async () => {
+    const jar = new CookieJar();
+    const returns = ['/one', '/two', '/three'];
+    const callbacks = await Promise.all(returns.map((returnTo) => startLogin(jar, returnTo)));
+    // Finished in another order than started, as tabs are.
+    for (const i of [2, 0, 1]) {
+      const response = await jar.fetch(callbacks[i]);
+      expect([returns[i], response.status, response.headers.get('location')]).toEqual([
+        returns[i],
+        302,
+        returns[i],
+      ]);
+      expect(jar.get(gateway.url, COOKIE)).toMatch(/^[\w-]{43}$/);
+      expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
+    }
+    expect(loginCookies(jar, gateway.url)).toEqual([]);
+  });
+
+  it('keeps a real login in progress through forged callbacks with other or unknown states', async () => {
+    const victim = new CookieJar();
+    const callback = await startLogin(victim, '/mine');
+    // The attacker's own login: a real state and code, but no cookie for it in the victim's browser.
+    const attacker = new CookieJar();
+    const theirs = await startLogin(attacker, '/theirs');
+    const forged = [
+      theirs.href,
+      `${gateway.url}/auth/callback?code=forged&state=forged`,
+      `${gateway.url}/auth/callback?code=forged&state=${callback.searchParams.get('state')!.slice(1)}`,
+      `${gateway.url}/auth/callback?code=forged`,
+    ];
+    for (const url of forged) {
+      // A script gets JSON; a navigation (the cross-site case) is sent to log in again.
+      const fetched = await victim.fetch(url);
+      expect([url, fetched.status, await fetched.json()]).toEqual([url, 400, { error: 'login_failed' }]);
+      const navigated = await victim.fetch(url, { headers: NAVIGATION });
+      expect([url, navigated.status, navigated.headers.get('location')]).toEqual([
+        url,
+        302,
+        '/auth/login?returnTo=%2F&restart=1',
+      ]);
+      await navigated.arrayBuffer();
+    }
+    const response = await victim.fetch(callback);
+    expect([response.status, response.headers.get('location')]).toEqual([302, '/mine']);
+    expect((await victim.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
+    // A replay of the completed callback is a login no longer in progress.
+    expect((await victim.fetch(callback)).status).toBe(400);
+  });
+
+  it('sends an expired login back to login once, then shows a page rather than loop', async () => {
+    const jar = new CookieJar();
+    const callback = await startLogin(jar, '/late');
+    // The login cookie is gone, as when its Max-Age has passed.
+    for (const name of loginCookies(jar, gateway.url)) jar.set(gateway.url, name, undefined);
+    const late = await jar.fetch(callback, { headers: NAVIGATION });
+    expect([late.status, late.headers.get('location')]).toEqual([302, '/auth/login?returnTo=%2F&restart=1']);
+    // The restarted login: if the browser keeps no cookie at all, its callback meets a page.
+    const { url: restarted } = await jar.follow(
+      new URL(late.headers.get('location')!, gateway.url),
+      atCallback,
+    );
+    expect(restarted.searchParams.get('state')).toMatch(/^r\./);
+    for (const name of loginCookies(jar, gateway.url)) jar.set(gateway.url, name, undefined);
+    const page = await rawGet(restarted.href, NAVIGATION);
+    expect(page.status).toBe(400);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('this browser no longer holds the sign-in it started');
+    expect(page.body).toContain('<a href="/auth/login">Sign in again</a>');
+  });
+
+  it('keeps at most five logins in progress per browser, dropping the oldest', async () => {
+    const jar = new CookieJar();
+    const started: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const response = await jar.fetch(`${gateway.url}/auth/login?returnTo=/n${i}`);
+      expect(response.status).toBe(302);
+      await response.arrayBuffer();
+      started.push(loginCookies(jar, gateway.url).at(-1)!);
+    }
+    expect(loginCookies(jar, gateway.url)).toEqual(started.slice(2));
+  });
+});
