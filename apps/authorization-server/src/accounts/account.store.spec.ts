@@ -83,7 +83,7 @@ describe(AccountStore.name, () => {
       }
       expect(error).toBeInstanceOf(UsersFileInvalid);
       const problems = (error as UsersFileInvalid).problems.join('\n');
-      expect(problems).toContain('extra: unknown key');
+      expect(problems).toContain('extra: unknown field');
       expect(problems).toContain('users.Alice: username must be lowercase');
       expect(problems).toContain('users.bob.passwordHash: passwordHash must be an argon2id PHC string');
       expect(problems).toContain('users.bob.emial: unknown field');

@@ -1,3 +1,5 @@
+import { ConfigFileInvalid } from '@cloakroom/config';
+
 /** The same answer for an unknown user, a wrong password and a disabled account: nothing to enumerate. */
 export class LoginRefused extends Error {
   override readonly name = 'LoginRefused';
@@ -15,12 +17,9 @@ export class LoginThrottled extends Error {
 }
 
 /** The users file does not validate; lists every problem with its path and what is expected. */
-export class UsersFileInvalid extends Error {
+export class UsersFileInvalid extends ConfigFileInvalid {
   override readonly name = 'UsersFileInvalid';
-  constructor(
-    readonly path: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid users file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(path: string, problems: string[]) {
+    super('users', path, problems);
   }
 }

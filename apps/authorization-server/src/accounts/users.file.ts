@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -14,10 +11,8 @@ import {
   Length,
   Matches,
   Min,
-  validateSync,
 } from 'class-validator';
-import { validationProblems } from '@cloakroom/config';
-import { parse } from 'yaml';
+import { parseConfigText, readConfigFile, validateConfigObject } from '@cloakroom/config';
 import { UsersFileInvalid } from './accounts.errors.js';
 import { ARGON2ID_PHC } from './password.hasher.js';
 
@@ -102,26 +97,28 @@ export interface UserEntry {
 
 /** Parses a users file's text; YAML (a superset of JSON) for `.yaml`, `.yml` and `.json`. */
 export function parseUsersText(path: string, text: string): unknown {
-  const extension = extname(path).toLowerCase();
-  if (!['.yaml', '.yml', '.json'].includes(extension)) {
-    throw new UsersFileInvalid(path, ['file name must end in .yaml, .yml or .json']);
-  }
+  const { raw, problems } = parseConfigText(path, text);
+  if (problems.length > 0) throw new UsersFileInvalid(path, problems);
+  return raw;
+}
+
+/** Reads and validates a users file: the users, or every problem. */
+export function checkUsersFile(path: string): { users?: UserEntry[]; problems: string[] } {
+  const { raw, problems } = readConfigFile(path);
+  if (problems.length > 0) return { problems };
   try {
-    return parse(text);
+    return { users: validateUsers(raw, path), problems: [] };
   } catch (error) {
-    throw new UsersFileInvalid(path, [`cannot be parsed: ${(error as Error).message.split('\n')[0]}`]);
+    if (error instanceof UsersFileInvalid) return { problems: error.problems };
+    throw error;
   }
 }
 
-/** Reads and validates a users file. */
+/** Reads and validates a users file; throws UsersFileInvalid listing every problem. */
 export async function readUsersFile(path: string): Promise<UserEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsersFileInvalid(path, [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`]);
-  }
-  return validateUsers(parseUsersText(path, text), path);
+  const { users, problems } = checkUsersFile(path);
+  if (!users) throw new UsersFileInvalid(path, problems);
+  return users;
 }
 
 /**
@@ -135,7 +132,7 @@ export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
     throw new UsersFileInvalid(source, ['must be a mapping with a `users` key']);
   }
   for (const key of Object.keys(raw))
-    if (key !== 'users') problems.push(`${key}: unknown key (expected only \`users\`)`);
+    if (key !== 'users') problems.push(`${key}: unknown field (expected only \`users\`)`);
   if (users === undefined || users === null || typeof users !== 'object' || Array.isArray(users)) {
     throw new UsersFileInvalid(source, [...problems, 'users: must be a mapping of username to user']);
   }
@@ -149,9 +146,8 @@ export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
       problems.push(`${at}: must be a mapping with passwordHash, claims and groups`);
       continue;
     }
-    const record = plainToInstance(UserRecord, value, { exposeDefaultValues: true });
-    const errors = validateSync(record, { whitelist: true, forbidNonWhitelisted: true });
-    problems.push(...validationProblems(errors, at));
+    const { value: record, problems: invalid } = validateConfigObject(UserRecord, value, at);
+    problems.push(...invalid);
     const sub = record.sub ?? username;
     const owner = subs.get(sub);
     if (owner !== undefined) problems.push(`${at}.sub: ${sub} is already the sub of ${owner}`);

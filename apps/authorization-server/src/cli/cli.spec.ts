@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +167,20 @@ describe('cli', () => {
   });
 
   describe('keys', () => {
+    it('creates a missing parent directory (mode 0700), and names the target file when it cannot write', async () => {
+      const file = join(dir, 'fresh-clone', 'keys', 'jwks.json');
+      const generated = await run(['keys', 'generate', '--file', file]);
+      expect(generated).toMatchObject({ code: 0, stderr: '' });
+      expect(loadJwks(file).keys).toHaveLength(1);
+      expect(statSync(join(dir, 'fresh-clone', 'keys')).mode & 0o777).toBe(0o700);
+
+      const blocker = join(dir, 'not-a-directory');
+      writeFileSync(blocker, '');
+      const failed = await run(['keys', 'generate', '--file', join(blocker, 'jwks.json')]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toBe(`error: ${join(blocker, 'jwks.json')}: cannot be written (EEXIST)\n`);
+    });
+
     it('generates, rotates and removes signing keys in a 0600 file', async () => {
       const file = join(dir, 'jwks.json');
       const generated = await run(['keys', 'generate', '--file', file]);
@@ -190,5 +205,20 @@ describe('cli', () => {
       expect((await run(['keys', 'generate', '--file', file, '--force', '--alg', 'HS256'])).code).toBe(2);
       expect((await run(['keys', 'list'])).stderr).toMatch(/give --file <path> or set JWKS_FILE/);
     });
+  });
+
+  it('keeps key files and private configuration out of git, the demo configuration in', () => {
+    const ignored = (path: string) => {
+      try {
+        execFileSync('git', ['check-ignore', '-q', path], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(ignored('keys/jwks.json')).toBe(true);
+    expect(ignored('config/users.yaml')).toBe(true);
+    expect(ignored('config/production/clients.yaml')).toBe(true);
+    expect(ignored('config/demo/users.yaml')).toBe(false);
   });
 });

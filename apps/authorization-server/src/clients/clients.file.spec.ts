@@ -128,7 +128,7 @@ describe(loadClients.name, () => {
       other: 1,
     }).join('\n');
     for (const expected of [
-      'other: unknown key',
+      'other: unknown field',
       'clients[0].client_id: client_id must be 1 to 128 of',
       'clients[0].client_secret: client_secret must be at least 16 characters',
       'clients[0].redirect_uris: each value in redirect_uris must be an absolute https URL',
@@ -154,7 +154,7 @@ describe(loadClients.name, () => {
     writeFileSync(join(dir, 'clients.json'), JSON.stringify(content));
     expect(loadClients(join(dir, 'clients.json')).clients[0].client_id).toBe('web');
     writeFileSync(join(dir, 'clients.yaml'), 'clients:\n  - client_id: [unclosed');
-    expect(() => loadClients(join(dir, 'clients.yaml'))).toThrow(/cannot be read/);
+    expect(() => loadClients(join(dir, 'clients.yaml'))).toThrow(/cannot be parsed/);
     expect(() => loadClients(join(dir, 'missing.yaml'))).toThrow(/cannot be read: ENOENT/);
     expect(() => loadClients(join(dir, 'clients.ini'))).toThrow(ClientsFileInvalid);
   });

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { plainToInstance, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   ArrayUnique,
@@ -15,12 +13,10 @@ import {
   MinLength,
   ValidateBy,
   ValidateNested,
-  validateSync,
 } from 'class-validator';
 import type { ValidationOptions } from 'class-validator';
-import { validationProblems } from '@cloakroom/config';
+import { ConfigFileInvalid, readConfigFile, validateConfigObject } from '@cloakroom/config';
 import type { ClientMetadata } from 'oidc-provider';
-import { parse } from 'yaml';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -50,13 +46,10 @@ export interface LoadClientsOptions {
 }
 
 /** The clients file does not validate; lists every problem with its path and what is expected. */
-export class ClientsFileInvalid extends Error {
+export class ClientsFileInvalid extends ConfigFileInvalid {
   override readonly name = 'ClientsFileInvalid';
-  constructor(
-    readonly path: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid clients file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(path: string, problems: string[]) {
+    super('clients', path, problems);
   }
 }
 
@@ -178,19 +171,26 @@ class ClientsFile {
   clients!: ClientDefinition[];
 }
 
-/** Reads and validates the clients file (YAML or JSON); throws ClientsFileInvalid listing every problem. */
-export function loadClients(path: string, options: LoadClientsOptions = {}): LoadedClients {
-  if (!['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase())) {
-    throw new ClientsFileInvalid(path, ['file name must end in .yaml, .yml or .json']);
-  }
-  let raw: unknown;
+/** Reads and validates the clients file (YAML or JSON): the clients, or every problem. */
+export function checkClients(
+  path: string,
+  options: LoadClientsOptions = {},
+): { loaded?: LoadedClients; problems: string[] } {
+  const { raw, problems } = readConfigFile(path);
+  if (problems.length > 0) return { problems };
   try {
-    raw = parse(readFileSync(path, 'utf8'));
+    return { loaded: clientsFrom(raw, options, path), problems: [] };
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
-    throw new ClientsFileInvalid(path, [`cannot be read: ${reason}`]);
+    if (error instanceof ClientsFileInvalid) return { problems: error.problems };
+    throw error;
   }
-  return clientsFrom(raw, options, path);
+}
+
+/** Same as {@link checkClients}, throwing ClientsFileInvalid listing every problem. */
+export function loadClients(path: string, options: LoadClientsOptions = {}): LoadedClients {
+  const { loaded, problems } = checkClients(path, options);
+  if (!loaded) throw new ClientsFileInvalid(path, problems);
+  return loaded;
 }
 
 /** Same as {@link loadClients} with the file's content already parsed. */
@@ -203,12 +203,9 @@ export function clientsFrom(
     throw new ClientsFileInvalid(source, ['must be a mapping with a `clients` list']);
   }
   const problems: string[] = [];
-  for (const key of Object.keys(raw)) {
-    if (key !== 'clients') problems.push(`${key}: unknown key (expected only \`clients\`)`);
-  }
   const substituted = substituteSecrets(raw as { clients?: unknown }, options, problems);
-  const file = plainToInstance(ClientsFile, substituted, { exposeDefaultValues: true });
-  problems.push(...validationProblems(validateSync(file, { whitelist: true, forbidNonWhitelisted: true })));
+  const { value: file, problems: invalid } = validateConfigObject(ClientsFile, substituted);
+  problems.push(...invalid);
   if (Array.isArray(file.clients)) {
     const seen = new Set<string>();
     file.clients.forEach((client, index) => {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { plainToInstance, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   ArrayUnique,
@@ -14,10 +13,8 @@ import {
   Max,
   Min,
   ValidateNested,
-  validateSync,
 } from 'class-validator';
-import { validationProblems } from '@cloakroom/config';
-import { parse } from 'yaml';
+import { ConfigFileInvalid, checkConfigFile } from '@cloakroom/config';
 
 /** One API that access tokens can be issued for (RFC 8707 resource indicator). */
 export class ResourceServerDefinition {
@@ -78,31 +75,34 @@ class ResourcesFile {
 }
 
 /** The resources file does not validate; lists every problem. */
-export class ResourcesFileInvalid extends Error {
+export class ResourcesFileInvalid extends ConfigFileInvalid {
   override readonly name = 'ResourcesFileInvalid';
-  constructor(
-    readonly path: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid resources file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(path: string, problems: string[]) {
+    super('resources', path, problems);
   }
 }
 
-/** Reads and validates the resources file; resources keyed by indicator. */
+/** Reads and validates the resources file: every problem, or the resources keyed by indicator. */
+export function checkResources(path: string): {
+  resources?: Map<string, ResourceServerDefinition>;
+  problems: string[];
+} {
+  const { value, problems } = checkConfigFile(ResourcesFile, path, (file) => {
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    for (const resource of file.resources) {
+      if (seen.has(resource.indicator)) duplicates.push(`resources: ${resource.indicator} is listed twice`);
+      seen.add(resource.indicator);
+    }
+    return duplicates;
+  });
+  if (!value) return { problems };
+  return { resources: new Map(value.resources.map((resource) => [resource.indicator, resource])), problems };
+}
+
+/** Same as {@link checkResources}, throwing ResourcesFileInvalid. */
 export function loadResources(path: string): Map<string, ResourceServerDefinition> {
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ResourcesFileInvalid(path, [`cannot be read: ${(error as Error).message}`]);
-  }
-  const file = plainToInstance(ResourcesFile, raw ?? {});
-  const problems = validationProblems(validateSync(file));
-  const seen = new Set<string>();
-  for (const resource of file.resources ?? []) {
-    if (seen.has(resource.indicator)) problems.push(`resources: ${resource.indicator} is listed twice`);
-    seen.add(resource.indicator);
-  }
-  if (problems.length > 0) throw new ResourcesFileInvalid(path, problems);
-  return new Map(file.resources.map((resource) => [resource.indicator, resource]));
+  const { resources, problems } = checkResources(path);
+  if (!resources) throw new ResourcesFileInvalid(path, problems);
+  return resources;
 }
