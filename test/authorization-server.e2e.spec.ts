@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
 import { TestBrowser, formAction, inputValue } from './support/browser.js';
 import {
   JWT_RESOURCE,
@@ -23,6 +23,35 @@ const THIRD_PARTY = {
   client_secret: 'third-party-secret-0123456789abcdef',
   first_party: false,
 };
+
+/** Every field of the discovery document: a field that appears (a feature turned on by default) fails here. */
+const DISCOVERY_KEYS = [
+  'authorization_endpoint',
+  'authorization_response_iss_parameter_supported',
+  'backchannel_logout_session_supported',
+  'backchannel_logout_supported',
+  'claim_types_supported',
+  'claims_parameter_supported',
+  'claims_supported',
+  'code_challenge_methods_supported',
+  'dpop_signing_alg_values_supported',
+  'end_session_endpoint',
+  'grant_types_supported',
+  'id_token_signing_alg_values_supported',
+  'introspection_endpoint',
+  'issuer',
+  'jwks_uri',
+  'pushed_authorization_request_endpoint',
+  'request_uri_parameter_supported',
+  'response_modes_supported',
+  'response_types_supported',
+  'revocation_endpoint',
+  'scopes_supported',
+  'subject_types_supported',
+  'token_endpoint',
+  'token_endpoint_auth_methods_supported',
+  'userinfo_endpoint',
+];
 
 describe('authorization server end to end (openid-client as the relying party, real Redis)', () => {
   let server: TestAuthorizationServer;
@@ -128,6 +157,92 @@ describe('authorization server end to end (openid-client as the relying party, r
     expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
   });
 
+  it('advertises exactly the features it was configured with: DPoP and PAR on, nothing by default', async () => {
+    const metadata = rp.serverMetadata() as Record<string, unknown>;
+    expect(Object.keys(metadata).sort()).toEqual(DISCOVERY_KEYS);
+    expect(metadata).toMatchObject({
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'Ed25519'],
+      pushed_authorization_request_endpoint: `${server.issuer}/request`,
+      claims_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      response_types_supported: ['code'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    });
+  });
+
+  it('names its endpoints after ISSUER whatever Host or X-Forwarded-* the request carries', async () => {
+    const discovery = (headers: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(server.as.listenUrl);
+        request({ hostname, port, path: '/.well-known/openid-configuration', headers }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += String(chunk)));
+          res.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const forged = {
+      host: 'evil.example',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+    };
+    const provider = server.as.provider;
+    const trusted = provider.proxy;
+    try {
+      for (const proxy of [false, true]) {
+        provider.proxy = proxy; // behind a trusted proxy too: the issuer, not the forwarded host
+        const body = await discovery(forged);
+        expect(body).not.toContain('evil.example');
+        const metadata = JSON.parse(body) as Record<string, string>;
+        expect(metadata.token_endpoint).toBe(`${server.issuer}/token`);
+        expect(metadata.authorization_endpoint).toBe(`${server.issuer}/auth`);
+      }
+    } finally {
+      provider.proxy = trusted;
+    }
+  });
+
+  it('accepts a pushed authorization request (RFC 9126) and signs in through its request_uri', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(rp, {
+      redirect_uri: RP.redirect_uris[0],
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+    const callback = await signIn(new TestBrowser(), url, 'alice', 'wonderland');
+    const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier });
+    expect(tokens.claims()?.sub).toBe('alice');
+  });
+
+  it('binds tokens to the DPoP key of a client that sends a proof (cnf.jkt), in JWTs and in introspection', async () => {
+    const keys = await oidc.randomDPoPKeyPair('ES256');
+    const DPoP = oidc.getDPoPHandle(rp, keys);
+    const jkt = await calculateJwkThumbprint(await exportJWK(keys.publicKey));
+    const bound = async (resource: string) => {
+      const flow = await authorize({ resource });
+      const tokens = await oidc.authorizationCodeGrant(
+        rp,
+        flow.callback,
+        { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce },
+        { resource },
+        { DPoP },
+      );
+      issued.push(tokens.access_token, tokens.refresh_token!);
+      expect(tokens.token_type).toBe('dpop');
+      return tokens.access_token;
+    };
+    expect(decodeJwt(await bound(JWT_RESOURCE)).cnf).toEqual({ jkt });
+    expect(await oidc.tokenIntrospection(rs, await bound(OPAQUE_RESOURCE))).toMatchObject({
+      active: true,
+      token_type: 'DPoP',
+      cnf: { jkt },
+    });
+  });
+
   it('runs the code flow with PKCE: id token, userinfo, introspection, revocation', async () => {
     const tokens = await redeem(await authorize());
     const claims = tokens.claims()!;
@@ -179,6 +294,20 @@ describe('authorization server end to end (openid-client as the relying party, r
     });
     const own = await redeem(await authorize());
     expect(await oidc.tokenIntrospection(rs, own.access_token)).toMatchObject({ active: false });
+  });
+
+  it('tells another client nothing about a token, even one allowed to request tokens for that resource', async () => {
+    const tokens = await redeem(await authorize({ resource: OPAQUE_RESOURCE }), OPAQUE_RESOURCE);
+    const third = await discover(THIRD_PARTY);
+    expect(await oidc.tokenIntrospection(third, tokens.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(rp, tokens.access_token)).toMatchObject({ active: true });
+    expect(await oidc.tokenIntrospection(rs, tokens.access_token)).toMatchObject({ active: true });
+    // Nor about the resource server's own client-credentials token.
+    const granted = await oidc.clientCredentialsGrant(rs, {
+      resource: OPAQUE_RESOURCE,
+      scope: 'orders:read',
+    });
+    expect(await oidc.tokenIntrospection(third, granted.access_token)).toEqual({ active: false });
   });
 
   it('issues client-credentials tokens only with the scopes the client policy allows', async () => {

@@ -64,8 +64,14 @@ export async function startTestAuthorizationServer(
       accessTokenFormat: 'jwt',
       scopes: ['orders:read', 'orders:write'],
       groupsClaim: true,
+      introspectionClients: [RS.client_id],
     },
-    { indicator: OPAQUE_RESOURCE, accessTokenFormat: 'opaque', scopes: ['orders:read', 'orders:write'] },
+    {
+      indicator: OPAQUE_RESOURCE,
+      accessTokenFormat: 'opaque',
+      scopes: ['orders:read', 'orders:write'],
+      introspectionClients: [RS.client_id],
+    },
   ];
   writeFileSync(join(dir, 'resources.yaml'), stringify({ resources }));
   const as = await startAuthorizationServer({

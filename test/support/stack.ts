@@ -149,11 +149,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             accessTokenFormat: 'jwt',
             scopes: ['orders:read', 'orders:write'],
             groupsClaim: true,
+            introspectionClients: [RS.client_id],
           },
           {
             indicator: OPAQUE_RESOURCE,
             accessTokenFormat: 'opaque',
             scopes: ['orders:read', 'orders:write'],
+            introspectionClients: [RS.client_id],
             ...(options.opaqueTokenTtlSeconds ? { accessTokenTTL: options.opaqueTokenTtlSeconds } : {}),
           },
         ],

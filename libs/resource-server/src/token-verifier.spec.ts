@@ -48,7 +48,7 @@ describe(TokenVerifier.name, () => {
       expect(principal.tokenBytes).toBe(token.length);
     });
 
-    it('refuses alg none, HS256 keyed with the public key, expired, not yet valid, other audience or issuer', async () => {
+    it('refuses alg none, HS256 keyed with the public key, typ other than at+jwt, expired, not yet valid, other audience or issuer', async () => {
       const verifier = new TokenVerifier(config());
       const good = await issuer.token();
       const [, payload] = good.split('.');
@@ -69,6 +69,8 @@ describe(TokenVerifier.name, () => {
         ['audience', await issuer.token({ aud: 'http://other.test' })],
         ['issuer', await issuer.token({ iss: 'http://evil.test' })],
         ['tampered', `${good.slice(0, -4)}AAAA`],
+        // An id token or any other JWT of the issuer is not an access token (RFC 9068 §4).
+        ['typ JWT', await issuer.token({}, issuer.keys[0], 'JWT')],
       ];
       for (const [name, token] of cases) {
         const outcome = await refusal(verifier.verify(token));

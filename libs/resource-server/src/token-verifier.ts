@@ -73,6 +73,9 @@ export class TokenVerifier {
         algorithms: this.algorithms,
         clockTolerance: this.config.JWT_CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'sub'],
+        // RFC 9068 §4: only a token typed as an access token, so that an id token or a logout token signed by
+        // the same keys is never taken for one.
+        typ: 'at+jwt',
       });
       const claims = DistributedClaims.present(payload)
         ? await this.distributed.resolve(token, payload as Record<string, unknown>)
@@ -89,6 +92,8 @@ export class TokenVerifier {
       return new AuthorizationServerUnavailable('the JWKS could not be fetched');
     }
     if (error instanceof jose.JWTExpired) return new InvalidToken('the token has expired');
+    if (error instanceof jose.JWTClaimValidationFailed && error.claim === 'typ')
+      return new InvalidToken('the token is not an access token (its typ must be at+jwt)');
     if (error instanceof jose.JWTClaimValidationFailed)
       return new InvalidToken(`the token's ${error.claim} claim is not acceptable`);
     if (error instanceof jose.JOSEAlgNotAllowed)

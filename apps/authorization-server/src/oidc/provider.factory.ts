@@ -1,11 +1,13 @@
-import Provider, { errors } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import { sealedOidcAdapter } from '@cloakroom/oidc-adapter';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import type { ShapedToken } from '@cloakroom/token-budget';
 import type { AuthorizationServerConfig } from '../authorization-server.config.js';
 import type { ClientPolicy } from '../clients/index.js';
-import { errorPage, loggedOutPage, logoutPage } from '../interactions/pages.js';
+import { errorPage } from '../interactions/pages.js';
+import { DPOP_SIGNING_ALGORITHMS, providerFeatures } from './provider.features.js';
+import { pinIssuerOrigin } from './provider.mount.js';
 import type { ResourceClaims } from './resource-claims.js';
 import type { ResourceServerDefinition } from './resources.js';
 
@@ -108,6 +110,10 @@ export function createProvider(parts: ProviderParts): Provider {
       };
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Code flow only (no implicit or hybrid: tokens never travel in the front channel), and only the client
+    // authentication methods the clients file can express.
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client, code) =>
@@ -125,59 +131,8 @@ export function createProvider(parts: ProviderParts): Provider {
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,
     },
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      introspection: {
-        enabled: true as false, // the published types lag behind: introspection is a supported feature
-        // A resource server may introspect the tokens meant for it; a client, its own tokens.
-        async allowedPolicy(ctx, client, token) {
-          if (token.clientId === client.clientId) return true;
-          if (client.clientAuthMethod === 'none') return false;
-          const allowed = policies.get(client.clientId)?.resources ?? [];
-          const audiences = ([] as unknown[]).concat((token as { aud?: unknown }).aud ?? []);
-          return audiences.some((aud) => typeof aud === 'string' && allowed.includes(aud));
-        },
-      },
-      revocation: {
-        enabled: true,
-        // A client revokes only its own tokens (RFC 7009 §2.1).
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
-      },
-      userinfo: { enabled: true },
-      backchannelLogout: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx, form) {
-          ctx.type = 'html';
-          ctx.body = logoutPage(config.APP_NAME, ctx.oidc.client?.clientName, form);
-        },
-        async postLogoutSuccessSource(ctx) {
-          ctx.type = 'html';
-          ctx.body = loggedOutPage(config.APP_NAME, ctx.oidc.client?.clientName);
-        },
-      },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: async (_ctx, _client, oneOf) => oneOf,
-        useGrantedResource: async () => true,
-        async getResourceServerInfo(_ctx, indicator, client) {
-          const resource = resources.get(indicator);
-          const policy = policies.get(client.clientId);
-          if (!resource || (policy && !policy.resources.includes(indicator))) {
-            throw new errors.InvalidTarget('this client may not request tokens for that resource');
-          }
-          const allowed = policy?.scopes;
-          return {
-            scope: resource.scopes.filter((s) => !allowed || allowed.includes(s)).join(' '),
-            audience: resource.audience ?? resource.indicator,
-            accessTokenTTL: resource.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
-            accessTokenFormat: resource.accessTokenFormat,
-            ...(resource.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: signingAlg } } } : {}),
-          };
-        },
-      },
-    },
+    features: providerFeatures({ config, policies, resources, signingAlg }),
+    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS as never },
     async extraTokenClaims(_ctx, token) {
       if (!('accountId' in token) || !token.accountId) return undefined;
       return parts.resourceClaims.extraClaims(token.accountId as string, token.resourceServer?.audience);
@@ -199,5 +154,6 @@ export function createProvider(parts: ProviderParts): Provider {
 
   const provider = new Provider(config.ISSUER, configuration);
   provider.proxy = config.TRUST_PROXY;
+  provider.use(pinIssuerOrigin(config.ISSUER));
   return provider;
 }

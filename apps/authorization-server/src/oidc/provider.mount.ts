@@ -15,3 +15,20 @@ export function mountProvider(provider: Provider): (req: Request, res: Response,
     void callback(req, res);
   };
 }
+
+/**
+ * oidc-provider builds every URL it publishes (discovery, redirects, the audience it accepts in client
+ * assertions) from the request's host and protocol, which the caller controls (`Host`, and `X-Forwarded-*`
+ * behind a trusted proxy). They are pinned to the issuer's, so a forged header cannot rename an endpoint.
+ */
+export function pinIssuerOrigin(issuer: string) {
+  const { host, protocol } = new URL(issuer);
+  const pinned = { host, protocol: protocol.slice(0, -1) };
+  return async (ctx: { request: object }, next: () => Promise<void>) => {
+    Object.defineProperties(ctx.request, {
+      host: { value: pinned.host, configurable: true },
+      protocol: { value: pinned.protocol, configurable: true },
+    });
+    await next();
+  };
+}

@@ -60,6 +60,19 @@ export class ResourceServerDefinition {
   @Max(65536)
   tokenBudgetBytes = 4096;
 
+  /**
+   * Client ids the resource server itself authenticates with at the introspection endpoint: only they (and
+   * the client a token was issued to) learn anything about a token for this audience. An id that names no
+   * confidential client matches nobody.
+   */
+  @IsArray()
+  @ArrayUnique()
+  @Matches(/^[A-Za-z0-9._~-]{1,128}$/, {
+    each: true,
+    message: 'each introspection client must be a client_id',
+  })
+  introspectionClients: string[] = [];
+
   @IsOptional()
   @IsInt()
   @Min(10)

@@ -45,10 +45,14 @@ export class FakeIssuer {
   }
 
   /** A JWT access token signed with the newest key (or `key`), with sensible defaults for every claim. */
-  async token(claims: Record<string, unknown> = {}, key: FakeIssuerKey = this.keys[0]): Promise<string> {
+  async token(
+    claims: Record<string, unknown> = {},
+    key: FakeIssuerKey = this.keys[0],
+    typ = 'at+jwt',
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ scope: 'orders:read', client_id: 'gateway', ...claims })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ })
       .setIssuer((claims.iss as string) ?? this.url)
       .setAudience((claims.aud as string) ?? 'http://api.test')
       .setSubject((claims.sub as string) ?? 'alice')
