@@ -209,6 +209,19 @@ export function oidcAdapterContract(name: string, setup: () => Promise<AdapterHa
       expect(await adapter('AccessToken').find(late)).toBeDefined();
     });
 
+    it('never keeps a token saved at the same time as its Grant is destroyed', async () => {
+      for (let round = 0; round < 20; round++) {
+        const grantId = newSecret();
+        await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
+        const token = newSecret();
+        await Promise.all([
+          adapter('Grant').destroy(grantId),
+          adapter('AccessToken').upsert(token, { grantId }, 600),
+        ]);
+        expect(await adapter('AccessToken').find(token)).toBeUndefined();
+      }
+    });
+
     it('leaves interactions and sessions filed under a grant alone when the grant is revoked', async () => {
       const grantId = newSecret();
       await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant' }, 3600);
