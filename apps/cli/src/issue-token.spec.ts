@@ -7,10 +7,20 @@ import {
 import type { TestAuthorizationServer } from '../../../test/support/authorization-server.js';
 import { main } from './cli.js';
 
+/** A resource with the default byte budget: heavy claims leave its tokens. */
+const SHAPED_RESOURCE = 'http://api.test/shaped';
+
 describe('cloakroom budget --user (against the real authorization server)', () => {
   let server: TestAuthorizationServer;
   beforeAll(async () => {
-    server = await startTestAuthorizationServer();
+    // JWT_RESOURCE with a budget too large to shape anything: the token as it was before byte budgets.
+    server = await startTestAuthorizationServer({
+      clients: [{ ...RP, resources: [JWT_RESOURCE, SHAPED_RESOURCE] }],
+      resources: [
+        { indicator: JWT_RESOURCE, scopes: ['orders:read'], groupsClaim: true, tokenBudgetBytes: 65536 },
+        { indicator: SHAPED_RESOURCE, scopes: ['orders:read'], groupsClaim: true },
+      ],
+    });
   });
   afterAll(async () => server?.stop());
 
@@ -53,6 +63,23 @@ describe('cloakroom budget --user (against the real authorization server)', () =
     expect(analysis.totalBytes).toBeGreaterThan(8192);
     expect(analysis.totalBytes).toBeLessThan(12288);
     expect(analysis.claims[0].name).toBe('groups');
+  });
+
+  it("finds power-user's token within every limit where the resource's budget moved the groups out", async () => {
+    const { code, out } = await run(
+      'budget',
+      '--user',
+      'power-user',
+      '--password',
+      'many-groups',
+      ...asClient().slice(0, -1),
+      SHAPED_RESOURCE,
+      '--json',
+    );
+    expect(code).toBe(0);
+    const analysis = JSON.parse(out) as { totalBytes: number; claims: Array<{ name: string }> };
+    expect(analysis.totalBytes).toBeLessThanOrEqual(4096);
+    expect(analysis.claims.map((c) => c.name)).toContain('_claim_sources');
   });
 
   it("finds alice's token within every limit", async () => {
