@@ -74,6 +74,7 @@ export async function startDemoApi(
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ResourceServerExceptionFilter(config.RESOURCE_AUDIENCE));
+  if (config.BASE_PATH) app.setGlobalPrefix(config.BASE_PATH, { exclude: ['healthz', 'readyz', 'metrics'] });
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;

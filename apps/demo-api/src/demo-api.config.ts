@@ -14,6 +14,13 @@ export class DemoApiConfig extends ResourceServerConfig {
   @IsString()
   HOST = '127.0.0.1';
 
+  @Setting(
+    'Path prefix of the API routes (e.g. `/directory` serves `/directory/api/whoami`), for a second instance behind a gateway route of its own; health and metrics stay at the root.',
+    '',
+  )
+  @Matches(/^(\/[A-Za-z0-9._~-]+)*$/, { message: 'must be empty or a path such as /directory' })
+  BASE_PATH = '';
+
   @Setting('Log level: fatal, error, warn, info, debug, trace or silent.', 'info')
   @Matches(/^(fatal|error|warn|info|debug|trace|silent)$/)
   LOG_LEVEL = 'info';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { BffSessions, type HotSession, RefreshUnavailable } from '@cloakroom/bff-session';
+import { BffSessions, type HotSession, RefreshUnavailable, ResourceRefused } from '@cloakroom/bff-session';
 import { StoreUnavailable } from '@cloakroom/sealed-store';
 import { checkCsrf } from './csrf.js';
 import { CsrfRejected, UpstreamFailed } from './errors.js';
@@ -11,6 +11,8 @@ import { UpstreamTransport, type UpstreamTransportOptions } from './upstream.tra
 export interface ProxyRoute {
   prefix: string;
   upstream: URL;
+  /** The resource whose token this route forwards, when it is not the login's. */
+  resource?: string;
 }
 
 export interface ApiProxyOptions {
@@ -75,12 +77,20 @@ export class ApiProxy {
     const ticket = SessionCookies.find(req.headers.cookie, this.options.cookies.session);
     let session: HotSession | undefined;
     try {
-      if (BffSessions.isTicket(ticket)) session = await this.options.sessions.authorize(ticket);
+      if (BffSessions.isTicket(ticket))
+        session = await this.options.sessions.authorize(ticket, route.resource);
     } catch (error) {
       if (error instanceof StoreUnavailable)
         return sendJson(res, 503, { error: 'session_store_unavailable' });
       if (error instanceof RefreshUnavailable)
         return sendJson(res, 503, { error: 'authorization_server_unavailable' });
+      if (error instanceof ResourceRefused) {
+        this.options.warn(`route ${route.prefix}: ${error.message}`);
+        return sendJson(res, 502, {
+          error: 'upstream_token_unavailable',
+          reason: "the authorization server issues no token for this route's API to this gateway",
+        });
+      }
       throw error;
     }
     if (session === undefined) return this.unauthenticated(req, res, ticket !== undefined);

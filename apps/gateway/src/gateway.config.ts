@@ -4,6 +4,8 @@ import { Setting, isProduction, loadConfig } from '@cloakroom/config';
 import { StoreConfig, storeConfigProblems } from '@cloakroom/sealed-store';
 
 const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+const ROUTE = String.raw`\/[^\s=,;]*=https?:\/\/[^\s,;]+(;resource=https?:\/\/[^\s,;]+)?`;
+const ROUTES = new RegExp(`^${ROUTE}(,${ROUTE})*$`);
 const DEV_CLIENT_SECRET = 'gateway-dev-secret';
 
 const toBoolean = ({ value }: { value: unknown }) =>
@@ -56,11 +58,12 @@ export class GatewayConfig extends StoreConfig {
   GATEWAY_PUBLIC_URL = 'http://localhost:8080';
 
   @Setting(
-    'Proxied routes, `prefix=upstream` comma-separated; the longest prefix wins and the path is forwarded unchanged.',
+    'Proxied routes, `prefix=upstream[;resource=indicator]` comma-separated; the longest prefix wins and the path is forwarded unchanged. Each route forwards a token for its resource (RFC 8707; default `GATEWAY_API_RESOURCE`), obtained from the refresh token on first use: an API never sees a token meant for another.',
     '/api=http://localhost:4000',
   )
-  @Matches(/^\/[^\s=,]*=https?:\/\/[^\s,]+(,\/[^\s=,]*=https?:\/\/[^\s,]+)*$/, {
-    message: 'must be `/prefix=http(s)://host[:port][/path]`, comma-separated',
+  @Matches(ROUTES, {
+    message:
+      'must be `/prefix=http(s)://host[:port][/path]` or `…;resource=http(s)://indicator`, comma-separated',
   })
   GATEWAY_ROUTES = '/api=http://localhost:4000';
 
@@ -232,17 +235,35 @@ export class GatewayConfig extends StoreConfig {
     return new URL('/auth/callback', this.GATEWAY_PUBLIC_URL).href;
   }
 
-  /** Routes, longest prefix first. */
-  get routes(): Array<{ prefix: string; upstream: URL }> {
+  /**
+   * Routes, longest prefix first. `resource` is set only for a route whose resource is not the login's: those
+   * forward a token obtained for them; the others, the login's own.
+   */
+  get routes(): Array<{ prefix: string; upstream: URL; resource?: string }> {
     return this.GATEWAY_ROUTES.split(',')
       .map((route) => {
-        const at = route.indexOf('=');
+        const [target, parameter] = route.split(';resource=');
+        const at = target!.indexOf('=');
+        const resource = parameter && parameter !== this.loginResource ? parameter : undefined;
         return {
-          prefix: route.slice(0, at).replace(/\/+$/, '') || '/',
-          upstream: new URL(route.slice(at + 1)),
+          prefix: target!.slice(0, at).replace(/\/+$/, '') || '/',
+          upstream: new URL(target!.slice(at + 1)),
+          ...(resource ? { resource } : {}),
         };
       })
       .sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** The resource of the login's access token, if any. */
+  get loginResource(): string | undefined {
+    const resource = this.GATEWAY_API_RESOURCE;
+    return resource && resource !== 'none' ? resource : undefined;
+  }
+
+  /** Every resource the session needs tokens for: asked for at login, so each can be obtained by refresh. */
+  get resources(): string[] {
+    const routeResources = this.routes.map((route) => route.resource).filter((r): r is string => !!r);
+    return [...new Set([this.loginResource, ...routeResources].filter((r): r is string => !!r))];
   }
 }
 

@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { RefreshRejected, RefreshUnavailable, TokenRefresher } from '@cloakroom/bff-session';
+import { RefreshRejected, RefreshUnavailable, ResourceRefused, TokenRefresher } from '@cloakroom/bff-session';
 import type { RefreshedTokens } from '@cloakroom/bff-session';
 import type { GatewayConfig } from './gateway.config.js';
 import { IssuerUnavailable, LoginFailed, LogoutTokenInvalid } from './errors.js';
@@ -38,8 +38,7 @@ export class OidcClient extends TokenRefresher {
 
   constructor(private readonly config: GatewayConfig) {
     super();
-    const resource = config.GATEWAY_API_RESOURCE;
-    this.resource = resource && resource !== 'none' ? resource : undefined;
+    this.resource = config.loginResource;
   }
 
   /** Resolves the issuer's metadata once; a failure is forgotten so the next call tries again. */
@@ -59,16 +58,17 @@ export class OidcClient extends TokenRefresher {
       nonce: oidc.randomNonce(),
       returnTo,
     };
-    const parameters: Record<string, string> = {
+    const parameters = new URLSearchParams({
       redirect_uri: this.config.callbackUrl,
       scope: this.config.GATEWAY_SCOPES,
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
       code_challenge_method: 'S256',
       state: pending.state,
       nonce: pending.nonce,
-    };
-    if (this.resource) parameters.resource = this.resource;
-    if (this.config.GATEWAY_SCOPES.split(' ').includes('offline_access')) parameters.prompt = 'consent';
+    });
+    // Every route's resource is granted at login; the code redeems the login's, refreshes obtain the others.
+    for (const resource of this.config.resources) parameters.append('resource', resource);
+    if (this.config.GATEWAY_SCOPES.split(' ').includes('offline_access')) parameters.set('prompt', 'consent');
     return { url: this.external(oidc.buildAuthorizationUrl(configuration, parameters)).href, pending };
   }
 
@@ -109,7 +109,7 @@ export class OidcClient extends TokenRefresher {
     };
   }
 
-  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+  async refresh(refreshToken: string, resource = this.resource): Promise<RefreshedTokens> {
     const configuration = await this.configuration().catch((error: unknown) => {
       throw new RefreshUnavailable('discovery failed', { cause: error });
     });
@@ -117,11 +117,13 @@ export class OidcClient extends TokenRefresher {
       const response = await oidc.refreshTokenGrant(
         configuration,
         refreshToken,
-        this.resource ? { resource: this.resource } : undefined,
+        resource ? { resource } : undefined,
       );
       return tokensOf(response);
     } catch (error) {
       if (isUnreachable(error)) throw new RefreshUnavailable('token endpoint failed', { cause: error });
+      if (resource && describe(error) === 'invalid_target')
+        throw new ResourceRefused(resource, { cause: error });
       throw new RefreshRejected(describe(error), { cause: error });
     }
   }
