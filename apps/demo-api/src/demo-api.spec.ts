@@ -206,5 +206,6 @@ describe('demo API (guards in a real Nest app, against a stand-in issuer)', () =
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
     expect(metrics).toMatch(/demo_api_introspections_total \d+/);
     expect(metrics).toContain('demo_api_requests_total');
+    expect(metrics).toMatch(/demo_api_dpop_proofs_remembered [1-9]/); // the DPoP test's proofs
   });
 });
