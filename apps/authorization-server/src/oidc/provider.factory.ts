@@ -129,7 +129,7 @@ export function createProvider(parts: ProviderParts): Provider {
       BackchannelAuthenticationRequest: 600,
     },
     features: providerFeatures({ config, policies, resources, signingAlg }),
-    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS as never },
+    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS },
     async extraTokenClaims(_ctx, token) {
       const audience = token.resourceServer?.audience;
       const resource = typeof audience === 'string' ? byAudience.get(audience) : undefined;
