@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { dpopKey, dpopProof } from '../libs/resource-server/src/testing/dpop-proof.js';
 import { startDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import type { RunningDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import { TestBrowser } from './support/browser.js';
@@ -31,7 +33,7 @@ describe('demo API with the real authorization server', () => {
     });
 
   /** Alice signs in through the form; the relying party redeems the code for a token for `resource`. */
-  async function tokenFor(resource: string): Promise<string> {
+  async function tokenFor(resource: string, DPoP?: oidc.DPoPHandle): Promise<string> {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(rp, {
@@ -48,6 +50,7 @@ describe('demo API with the real authorization server', () => {
       callback,
       { pkceCodeVerifier: verifier, expectedState: state },
       { resource },
+      DPoP ? { DPoP } : undefined,
     );
     return tokens.access_token;
   }
@@ -103,6 +106,53 @@ describe('demo API with the real authorization server', () => {
     const opaque = await tokenFor(OPAQUE_RESOURCE);
     expect((await whoami(opaqueApi, jwt)).status).toBe(401);
     expect((await whoami(jwtApi, opaque)).status).toBe(401);
+  });
+
+  it('accepts a DPoP-bound token only with a fresh proof by its key, through the JWKS and through introspection', async () => {
+    const keys = await oidc.randomDPoPKeyPair('ES256');
+    const DPoP = oidc.getDPoPHandle(rp, keys);
+    const publicJwk = await exportJWK(keys.publicKey);
+    const key = {
+      alg: 'ES256',
+      privateKey: keys.privateKey,
+      publicJwk,
+      jkt: await calculateJwkThumbprint(publicJwk),
+    };
+    for (const [resource, api, via] of [
+      [JWT_RESOURCE, jwtApi, 'jwt'],
+      [OPAQUE_RESOURCE, opaqueApi, 'introspection'],
+    ] as const) {
+      const token = await tokenFor(resource, DPoP);
+      const url = new URL(`${api.url}/api/whoami`);
+      // openid-client makes the proof, as a real client would.
+      const response = await oidc.fetchProtectedResource(rp, token, url, 'GET', undefined, undefined, {
+        DPoP,
+      });
+      expect({ via, status: response.status }).toEqual({ via, status: 200 });
+      expect(await response.json()).toMatchObject({ sub: 'alice', via });
+
+      const asBearer = await whoami(api, token);
+      expect({ via, status: asBearer.status }).toEqual({ via, status: 401 });
+      expect(asBearer.headers.get('www-authenticate')).toContain('error="invalid_token"');
+
+      const proof = await dpopProof(key, { htm: 'GET', htu: url.href, token });
+      const once = () => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+      expect((await once()).status).toBe(200);
+      const replay = await once();
+      expect({ via, status: replay.status }).toEqual({ via, status: 401 });
+      expect(replay.headers.get('www-authenticate')).toMatch(
+        /DPoP [^,]+, algs="[^"]+", error="invalid_dpop_proof"/,
+      );
+
+      const stranger = await dpopKey();
+      const stolen = await fetch(url, {
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await dpopProof(stranger, { htm: 'GET', htu: url.href, token }),
+        },
+      });
+      expect({ via, status: stolen.status }).toEqual({ via, status: 401 });
+    }
   });
 
   it('makes one introspection call for 200 concurrent requests with a new opaque token', async () => {

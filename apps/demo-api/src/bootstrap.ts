@@ -15,6 +15,7 @@ import {
 import type { Verifiers } from '@cloakroom/resource-server';
 import { DemoApiConfig, demoApiConfigProblems } from './demo-api.config.js';
 import { DemoApiMetrics } from './demo-api.metrics.js';
+import { JsonTooDeep, jsonNestsDeeperThan } from './json-depth.js';
 import { OpsController } from './ops.controller.js';
 import { OrderBook } from './order.book.js';
 import { OrdersController } from './orders.controller.js';
@@ -55,12 +56,18 @@ export async function startDemoApi(
     logger: ['error', 'warn'],
   });
   app.use(
-    express.json({ limit: '64kb' }),
+    express.json({
+      limit: '64kb',
+      verify: (_req, _res, body) => {
+        if (jsonNestsDeeperThan(body)) throw new JsonTooDeep();
+      },
+    }),
     (error: { status?: number }, _req: Request, res: Response, next: NextFunction) => {
       if (!error) return next();
       res.status(error.status && error.status < 500 ? error.status : 400).json({
         error: 'invalid_request',
-        error_description: 'the body must be JSON of at most 64 KiB',
+        error_description:
+          error instanceof JsonTooDeep ? error.message : 'the body must be JSON of at most 64 KiB',
       });
     },
   );
@@ -73,10 +80,15 @@ export async function startDemoApi(
     next();
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.useGlobalFilters(new ResourceServerExceptionFilter(config.RESOURCE_AUDIENCE));
+  app.useGlobalFilters(
+    new ResourceServerExceptionFilter(config.RESOURCE_AUDIENCE, config.DPOP_ALGORITHMS.split(',')),
+  );
   if (config.BASE_PATH) app.setGlobalPrefix(config.BASE_PATH, { exclude: ['healthz', 'readyz', 'metrics'] });
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { url: `http://${config.HOST}:${port}`, app, verifiers, close: () => app.close() };
+  const url = `http://${config.HOST}:${port}`;
+  // DPoP proofs name the URL the client called; unset, that is the address this API answers on.
+  config.RESOURCE_PUBLIC_URL ??= url;
+  return { url, app, verifiers, close: () => app.close() };
 }

@@ -1,7 +1,7 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Verifiers } from '@cloakroom/resource-server';
 
-/** Requests by route and status, tokens by validation path, introspection cache use. */
+/** Requests by route and status, tokens by validation path, introspection cache use, DPoP replay cache. */
 export class DemoApiMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -30,6 +30,14 @@ export class DemoApiMetrics {
       collect() {
         this.reset();
         this.inc(all.reduce((sum, v) => sum + v.cacheHits, 0));
+      },
+    });
+    new Gauge({
+      name: 'demo_api_dpop_proofs_remembered',
+      help: 'DPoP proofs remembered against replay (bounded by DPOP_REPLAY_CACHE_MAX_ENTRIES).',
+      registers: [this.registry],
+      collect() {
+        this.set(verifiers.auto.dpop.remembered);
       },
     });
   }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:http';
 import { FakeIssuer } from '../../../libs/resource-server/src/testing/fake-issuer.js';
+import { dpopKey, dpopProof } from '../../../libs/resource-server/src/testing/dpop-proof.js';
 import { startDemoApi } from './bootstrap.js';
 import type { RunningDemoApi } from './bootstrap.js';
 
@@ -57,7 +59,9 @@ describe('demo API (guards in a real Nest app, against a stand-in issuer)', () =
   it('answers 401 with an RFC 6750 challenge: none without a token, invalid_token with a bad one', async () => {
     const none = await call('/api/whoami');
     expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="http://api.test"');
+    expect(none.headers.get('www-authenticate')).toBe(
+      'Bearer realm="http://api.test", DPoP realm="http://api.test", algs="ES256 ES384 ES512 PS256 RS256 EdDSA Ed25519"',
+    );
     const bad = await call('/api/whoami', 'not-a-known-token');
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(
@@ -107,6 +111,85 @@ describe('demo API (guards in a real Nest app, against a stand-in issuer)', () =
     expect(oversized.status).toBe(413);
   });
 
+  it('accepts a DPoP-bound token with a proof for this URL, and refuses it as Bearer or with a bad proof (RFC 9449 §7)', async () => {
+    const key = await dpopKey();
+    const token = await issuer.token({ cnf: { jkt: key.jkt } });
+    const htu = `${api.url}/api/whoami`;
+    const withProof = async (proof: string, scheme = 'DPoP') =>
+      call('/api/whoami?page=1', undefined, {
+        headers: { authorization: `${scheme} ${token}`, dpop: proof },
+      });
+
+    const accepted = await withProof(await dpopProof(key, { htm: 'GET', htu, token }));
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ sub: 'alice', via: 'jwt' });
+
+    const asBearer = await call('/api/whoami', token);
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="http:\/\/api.test", error="invalid_token"/,
+    );
+
+    const proof = await dpopProof(key, { htm: 'GET', htu, token });
+    expect((await withProof(proof)).status).toBe(200);
+    const replayed = await withProof(proof);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'the proof has already been used',
+    });
+    expect(replayed.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="http:\/\/api.test", DPoP realm="http:\/\/api.test", algs="ES256 [^"]*", error="invalid_dpop_proof", error_description="the proof has already been used"$/,
+    );
+    const missing = await call('/api/whoami', undefined, { headers: { authorization: `DPoP ${token}` } });
+    expect((await missing.json()) as object).toMatchObject({ error: 'invalid_dpop_proof' });
+  });
+
+  it("checks a proof's htu against the configured URL, never the Host header", async () => {
+    const key = await dpopKey();
+    const token = await issuer.token({ cnf: { jkt: key.jkt } });
+    const { port } = new URL(api.url);
+    const send = (htu: string, host: string) =>
+      dpopProof(key, { htm: 'GET', htu, token }).then(
+        (proof) =>
+          new Promise<number>((resolve, reject) => {
+            request(
+              {
+                host: '127.0.0.1',
+                port,
+                path: '/api/whoami',
+                headers: { host, authorization: `DPoP ${token}`, dpop: proof },
+              },
+              (res) => resolve(res.resume().statusCode!),
+            )
+              .on('error', reject)
+              .end();
+          }),
+      );
+    expect(await send('http://evil.example/api/whoami', 'evil.example')).toBe(401);
+    expect(await send(`${api.url}/api/whoami`, 'evil.example')).toBe(200);
+  });
+
+  it('refuses a body nested deeper than 32 levels with 400 and the reason, before any parsing', async () => {
+    const writer = await issuer.token({ scope: 'orders:read orders:write' });
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    expect(Buffer.byteLength(deep)).toBeLessThan(64 * 1024);
+    for (const body of [deep, `{"item":${'{"a":'.repeat(40)}1${'}'.repeat(40)},"quantity":1}`]) {
+      const response = await call('/api/orders', writer, { method: 'POST', body });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'the body nests objects or arrays deeper than 32 levels',
+      });
+    }
+    // Brackets inside strings are not nesting.
+    const fine = await call('/api/orders', writer, {
+      method: 'POST',
+      body: JSON.stringify({ item: '['.repeat(100), quantity: 1 }),
+    });
+    expect(fine.status).toBe(201);
+  });
+
   it('answers 503, not 401, while the issuer cannot be asked', async () => {
     issuer.down = true;
     try {
@@ -123,5 +206,6 @@ describe('demo API (guards in a real Nest app, against a stand-in issuer)', () =
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
     expect(metrics).toMatch(/demo_api_introspections_total \d+/);
     expect(metrics).toContain('demo_api_requests_total');
+    expect(metrics).toMatch(/demo_api_dpop_proofs_remembered [1-9]/); // the DPoP test's proofs
   });
 });

@@ -1,4 +1,5 @@
 export * from './bearer.strategy.js';
+export * from './dpop-proof.verifier.js';
 export * from './principal.js';
 export * from './resource-server.config.js';
 export * from './resource-server.errors.js';

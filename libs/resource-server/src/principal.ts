@@ -11,6 +11,8 @@ export interface Principal {
   via: 'jwt' | 'introspection';
   /** Seconds since the epoch after which the token is no longer valid, when known. */
   exp?: number;
+  /** Thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6): it needs a proof with it. */
+  jkt?: string;
 }
 
 export function principalFrom(
@@ -19,6 +21,7 @@ export function principalFrom(
   tokenBytes: number,
 ): Principal {
   const scope = typeof claims.scope === 'string' ? claims.scope : '';
+  const cnf = claims.cnf as { jkt?: unknown } | undefined;
   return {
     sub: typeof claims.sub === 'string' ? claims.sub : undefined,
     clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
@@ -30,5 +33,6 @@ export function principalFrom(
     tokenBytes,
     via,
     exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+    jkt: typeof cnf === 'object' && cnf !== null && typeof cnf.jkt === 'string' ? cnf.jkt : undefined,
   };
 }

@@ -1,5 +1,7 @@
-import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { Setting } from '@cloakroom/config';
+
+export const DEFAULT_DPOP_ALGORITHMS = 'ES256,ES384,ES512,PS256,RS256,EdDSA,Ed25519';
 
 export type TokenValidation = 'introspection' | 'jwt' | 'auto';
 
@@ -81,6 +83,41 @@ export class ResourceServerConfig {
     },
   )
   JWT_ALGORITHMS = 'RS256,PS256,ES256,EdDSA';
+
+  @Setting(
+    "The URL clients call this API at (scheme, host, port, any path prefix). A DPoP proof's `htu` must be this URL followed by the request's path: it is never taken from the `Host` header. Unset: the demo API uses the address it listens on; a library user must set it to accept DPoP.",
+  )
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, { message: 'must be an http(s) URL without query or fragment' })
+  RESOURCE_PUBLIC_URL?: string;
+
+  @Setting(
+    'Accepted DPoP proof signature algorithms (RFC 9449), comma-separated (asymmetric only); advertised in the `WWW-Authenticate: DPoP algs` challenge.',
+    'ES256,ES384,ES512,PS256,RS256,EdDSA,Ed25519',
+  )
+  @Matches(
+    /^(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA|Ed25519)(,(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA|Ed25519))*$/,
+    { message: 'must be a comma-separated list of RS*, PS*, ES*, EdDSA or Ed25519' },
+  )
+  DPOP_ALGORITHMS = DEFAULT_DPOP_ALGORITHMS;
+
+  @Setting(
+    "A DPoP proof's `iat` may be at most this many seconds before or after this API's clock; its `jti` is remembered until the proof leaves that window, so it is used once.",
+    60,
+  )
+  @IsInt()
+  @Min(5)
+  @Max(300)
+  DPOP_PROOF_WINDOW_SECONDS = 60;
+
+  @Setting(
+    'DPoP proofs remembered against replay, per instance (about 120 bytes each). Full of proofs still in their window, DPoP requests get 503 until some expire: size it to peak DPoP requests per second × 2 × the window.',
+    100000,
+  )
+  @IsInt()
+  @Min(100)
+  @Max(10_000_000)
+  DPOP_REPLAY_CACHE_MAX_ENTRIES = 100000;
 
   @Setting('Requests to the authorization server time out after this many milliseconds (then 503).', 3000)
   @IsInt()

@@ -25,3 +25,16 @@ export class InsufficientScope extends Error {
 export class AuthorizationServerUnavailable extends Error {
   override readonly name = 'AuthorizationServerUnavailable';
 }
+
+/** A `DPoP` proof that is missing, malformed, or not for this request or this token: 401 `invalid_dpop_proof`. */
+export class InvalidDpopProof extends Error {
+  override readonly name = 'InvalidDpopProof';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Every remembered DPoP proof is still in its window: refusing beats forgetting one (a replay). 503. */
+export class DpopReplayCacheFull extends Error {
+  override readonly name = 'DpopReplayCacheFull';
+}

@@ -2,11 +2,13 @@ import { Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/c
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
-import { BearerTokenStrategy } from './bearer.strategy.js';
+import { BearerTokenStrategy, presentedRequest } from './bearer.strategy.js';
+import type { Request } from 'express';
 import { InsufficientScope, InvalidToken } from './resource-server.errors.js';
 import type { Principal } from './principal.js';
 import type { TokenValidation } from './resource-server.config.js';
 import { TokenVerifier } from './token-verifier.js';
+import type { PresentedToken } from './token-verifier.js';
 
 const SCOPES = 'cloakroom:required-scopes';
 const GROUPS = 'cloakroom:required-groups';
@@ -37,10 +39,10 @@ function strategyFor(mode: TokenValidation) {
     constructor() {
       super();
     }
-    validate(req: WithVerifiers, token: string): Promise<Principal> {
+    validate(req: Request & WithVerifiers, presented: PresentedToken): Promise<Principal> {
       const verifiers = req[ON_REQUEST];
       if (!verifiers) throw new Error('a cloakroom bearer strategy ran without its guard');
-      return verifiers[mode].verify(token);
+      return verifiers[mode].authenticate(presented, presentedRequest(req));
     }
   }
   return ModeStrategy;

@@ -12,15 +12,17 @@ import {
 } from './resource-server.guards.js';
 import type { Verifiers } from './resource-server.guards.js';
 import type { ResourceServerConfig, TokenValidation } from './resource-server.config.js';
-import { TokenVerifier } from './token-verifier.js';
+import { DpopProofVerifier } from './dpop-proof.verifier.js';
+import { TokenVerifier, dpopOptions } from './token-verifier.js';
 
-/** Builds one verifier per validation mode from one configuration. */
+/** Builds one verifier per validation mode from one configuration, sharing one DPoP replay cache. */
 export function createVerifiers(config: ResourceServerConfig): Verifiers {
   const modes: TokenValidation[] = ['jwt', 'introspection', 'auto'];
+  const dpop = new DpopProofVerifier(dpopOptions(config));
   return Object.fromEntries(
     modes.map((mode) => [
       mode,
-      new TokenVerifier(Object.assign(Object.create(config), { TOKEN_VALIDATION: mode })),
+      new TokenVerifier(Object.assign(Object.create(config), { TOKEN_VALIDATION: mode }), Date.now, dpop),
     ]),
   ) as Verifiers;
 }

@@ -3,9 +3,11 @@ import { createHmac } from 'node:crypto';
 import { exportSPKI, importJWK } from 'jose';
 import { loadConfig } from '@cloakroom/config';
 import { ResourceServerConfig } from './resource-server.config.js';
-import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
+import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { TokenVerifier } from './token-verifier.js';
 import { FakeIssuer } from './testing/fake-issuer.js';
+import { dpopKey, dpopProof } from './testing/dpop-proof.js';
+import type { DpopKey } from './testing/dpop-proof.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -180,6 +182,100 @@ describe(TokenVerifier.name, () => {
       expect(await refusal(nowhere.verify(await issuer.token()))).toBeInstanceOf(
         AuthorizationServerUnavailable,
       );
+    });
+  });
+
+  describe('DPoP-bound tokens (RFC 9449 §7)', () => {
+    const API = 'https://api.example';
+    const at = { method: 'GET', path: '/api/orders' };
+    const htu = `${API}/api/orders`;
+    let key: DpopKey;
+    let other: DpopKey;
+    const dpopConfig = (env: Record<string, string> = {}) =>
+      config({ RESOURCE_PUBLIC_URL: `${API}/`, ...env });
+
+    beforeAll(async () => {
+      key = await dpopKey();
+      other = await dpopKey();
+      issuer.answers.set('opaque-bound', {
+        active: true,
+        sub: 'alice',
+        scope: 'orders:read',
+        aud: 'http://api.test',
+        exp: Math.floor(Date.now() / 1000) + 300,
+        token_type: 'DPoP',
+        cnf: { jkt: '' },
+      });
+    });
+
+    it('accepts a bound JWT or introspected token with a proof by its key, and refuses either as Bearer', async () => {
+      (issuer.answers.get('opaque-bound')!.cnf as { jkt: string }).jkt = key.jkt;
+      const jwt = await issuer.token({ cnf: { jkt: key.jkt } });
+      for (const mode of ['jwt', 'introspection'] as const) {
+        const verifier = new TokenVerifier(dpopConfig({ TOKEN_VALIDATION: mode }));
+        const token = mode === 'jwt' ? jwt : 'opaque-bound';
+        const proof = await dpopProof(key, { htm: 'GET', htu, token });
+        const principal = await verifier.authenticate({ scheme: 'DPoP', token, proof }, at);
+        expect(principal).toMatchObject({ sub: 'alice', jkt: key.jkt, via: mode });
+        const asBearer = await refusal(verifier.authenticate({ scheme: 'Bearer', token }, at));
+        expect(asBearer).toBeInstanceOf(InvalidToken);
+        expect((asBearer as InvalidToken).reason).toMatch(/bound to a DPoP key/);
+      }
+    });
+
+    it('refuses a proof by another key, a replayed proof, a proof for another request, and an unbound token under DPoP', async () => {
+      const verifier = new TokenVerifier(dpopConfig());
+      const token = await issuer.token({ cnf: { jkt: key.jkt } });
+      const wrongKey = await refusal(
+        verifier.authenticate(
+          { scheme: 'DPoP', token, proof: await dpopProof(other, { htm: 'GET', htu, token }) },
+          at,
+        ),
+      );
+      expect(wrongKey).toBeInstanceOf(InvalidDpopProof);
+      expect((wrongKey as InvalidDpopProof).reason).toMatch(/not the one the token is bound to/);
+
+      const proof = await dpopProof(key, { htm: 'GET', htu, token });
+      await verifier.authenticate({ scheme: 'DPoP', token, proof }, at);
+      const replay = await refusal(verifier.authenticate({ scheme: 'DPoP', token, proof }, at));
+      expect((replay as InvalidDpopProof).reason).toBe('the proof has already been used');
+
+      const fresh = await dpopProof(key, { htm: 'GET', htu, token });
+      const post = await refusal(
+        verifier.authenticate({ scheme: 'DPoP', token, proof: fresh }, { ...at, method: 'POST' }),
+      );
+      expect(post).toBeInstanceOf(InvalidDpopProof);
+      // The proof was not used up by the refused request: it still works for its own.
+      await verifier.authenticate({ scheme: 'DPoP', token, proof: fresh }, at);
+
+      const unbound = await issuer.token();
+      const outcome = await refusal(
+        verifier.authenticate(
+          {
+            scheme: 'DPoP',
+            token: unbound,
+            proof: await dpopProof(key, { htm: 'GET', htu, token: unbound }),
+          },
+          at,
+        ),
+      );
+      expect(outcome).toBeInstanceOf(InvalidToken);
+      expect(
+        await refusal(verifier.authenticate({ scheme: 'DPoP', token, proof: undefined }, at)),
+      ).toBeInstanceOf(InvalidDpopProof);
+    });
+
+    it('lets exactly one of 20 concurrent requests with one proof through', async () => {
+      const verifier = new TokenVerifier(dpopConfig({ TOKEN_VALIDATION: 'introspection' }));
+      (issuer.answers.get('opaque-bound')!.cnf as { jkt: string }).jkt = key.jkt;
+      issuer.introspectionDelayMs = 20;
+      const proof = await dpopProof(key, { htm: 'GET', htu, token: 'opaque-bound' });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          verifier.authenticate({ scheme: 'DPoP', token: 'opaque-bound', proof }, at),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     });
   });
 });

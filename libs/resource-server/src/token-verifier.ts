@@ -1,8 +1,9 @@
 import { hash } from 'node:crypto';
 import { createRemoteJWKSet, errors as jose, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
-import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
 import { DistributedClaims } from './distributed-claims.js';
+import { DpopProofVerifier } from './dpop-proof.verifier.js';
+import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { principalFrom } from './principal.js';
 import type { Principal } from './principal.js';
 import type { ResourceServerConfig } from './resource-server.config.js';
@@ -13,9 +14,30 @@ interface IssuerMetadata {
   introspection_endpoint?: string;
 }
 
+/** A token as the request presented it: its scheme, and the DPoP proof that came with it. */
+export interface PresentedToken {
+  scheme: 'Bearer' | 'DPoP';
+  token: string;
+  proof?: string;
+}
+
+/** The request a token came with: method and path (as sent, without query) for DPoP's htm and htu. */
+export interface PresentedRequest {
+  method: string;
+  path: string;
+}
+
 interface CacheEntry {
   principal: Principal | undefined;
   expiresAt: number;
+}
+
+export function dpopOptions(config: ResourceServerConfig) {
+  return {
+    algorithms: config.DPOP_ALGORITHMS.split(','),
+    windowSeconds: config.DPOP_PROOF_WINDOW_SECONDS,
+    maxEntries: config.DPOP_REPLAY_CACHE_MAX_ENTRIES,
+  };
 }
 
 /**
@@ -52,9 +74,41 @@ export class TokenVerifier {
   constructor(
     private readonly config: ResourceServerConfig,
     private readonly now: () => number = Date.now,
+    /** Shared by the verifiers of one API, so that a proof is used once whichever guard sees it. */
+    readonly dpop: DpopProofVerifier = new DpopProofVerifier(dpopOptions(config), now),
   ) {
     this.algorithms = config.JWT_ALGORITHMS.split(',');
     this.distributed = new DistributedClaims(config, () => this.keys(), now);
+  }
+
+  /**
+   * A token as presented: `Bearer` only when the token is not bound to a key; `DPoP` only with a proof for
+   * this request, signed by the key the token is bound to (RFC 9449 §7). The proof is checked before the
+   * token (no introspection for a bad proof) and marked used only once everything holds.
+   */
+  async authenticate(presented: PresentedToken, request: PresentedRequest): Promise<Principal> {
+    if (presented.scheme === 'Bearer') {
+      const principal = await this.verify(presented.token);
+      if (principal.jkt) {
+        throw new InvalidToken('the token is bound to a DPoP key: present it as DPoP with a proof');
+      }
+      return principal;
+    }
+    if (!presented.proof) throw new InvalidDpopProof('the DPoP scheme needs a DPoP proof header');
+    const base = this.config.RESOURCE_PUBLIC_URL;
+    if (!base) throw new InvalidDpopProof('this API has no public URL configured to check proofs against');
+    const proof = await this.dpop.check(presented.proof, {
+      method: request.method,
+      url: base.replace(/\/$/, '') + request.path,
+      accessToken: presented.token,
+    });
+    const principal = await this.verify(presented.token);
+    if (!principal.jkt) throw new InvalidToken('the token is not DPoP-bound: present it as Bearer');
+    if (principal.jkt !== proof.jkt) {
+      throw new InvalidDpopProof("the proof's key is not the one the token is bound to");
+    }
+    this.dpop.consume(proof);
+    return principal;
   }
 
   async verify(token: string): Promise<Principal> {

@@ -26,7 +26,10 @@ const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 export interface ClientPolicy {
   /** Consent is implied: the login flow skips the consent page. */
   firstParty: boolean;
-  /** Resource indicators (RFC 8707) the client may ask tokens for, and whose tokens it may introspect. */
+  /**
+   * Resource indicators (RFC 8707) the client may ask tokens for. Introspecting another client's tokens is a
+   * resource's `introspectionClients`, not this.
+   */
   resources: string[];
   /** Scopes the client may ask for. */
   scopes: string[];

@@ -132,7 +132,7 @@ export function createProvider(parts: ProviderParts): Provider {
       BackchannelAuthenticationRequest: 600,
     },
     features: providerFeatures({ config, policies, resources, signingAlg }),
-    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS as never },
+    enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS },
     async extraTokenClaims(_ctx, token) {
       if (!('accountId' in token) || !token.accountId) return undefined;
       return parts.resourceClaims.extraClaims(token.accountId as string, token.resourceServer?.audience);

@@ -8,7 +8,7 @@ import type { ResourceServerDefinition } from './resources.js';
 type Features = NonNullable<Configuration['features']>;
 
 /** Algorithms a DPoP proof may be signed with (the resource-server library accepts at least these). */
-export const DPOP_SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519'];
+export const DPOP_SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519'] as const;
 
 export interface FeatureParts {
   config: AuthorizationServerConfig;
@@ -136,5 +136,5 @@ export function providerFeatures({ config, policies, resources, signingAlg }: Fe
     externalSigningSupport: { enabled: false },
     // No verifiable credentials are issued.
     openid4vci: { enabled: false },
-  } as Features;
+  };
 }
