@@ -1,18 +1,47 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { PAGES } from './error-page.js';
+import type { GatewayConfig } from './gateway.config.js';
+import { GatewayContext } from './gateway.context.js';
 
 /** The demo page: plain HTML and a few lines of script, talking only to the gateway's own endpoints. */
 @Controller()
 export class DemoPageController {
-  @Get()
-  @Header('content-type', 'text/html; charset=utf-8')
-  @Header('cache-control', 'no-store')
-  @Header(
-    'content-security-policy',
-    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  )
-  page(): string {
-    return DEMO_PAGE;
+  private readonly storeName: string;
+
+  constructor(@Inject(GatewayContext) private readonly context: GatewayContext) {
+    this.storeName = storeNameOf(context.config);
   }
+
+  /** 503 while the session store is away: nobody can log in or stay logged in, and the page says so. */
+  @Get()
+  async page(@Res() res: Response): Promise<void> {
+    const available = await this.context.store.ping().then(
+      () => true,
+      () => false,
+    );
+    res.status(available ? 200 : 503).set({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': PAGE_SECURITY_POLICY,
+    });
+    res.send(
+      DEMO_PAGE.replaceAll('{{store}}', this.storeName)
+        .replace('{{store-state}}', available ? 'available' : 'unavailable')
+        .replace('{{who}}', available ? 'Checking the session…' : PAGES.storeUnavailable.sentence),
+    );
+  }
+}
+
+const PAGE_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** The store as an operator would name it: the tokens are in Redis only when Redis is configured. */
+function storeNameOf(config: GatewayConfig): string {
+  if (config.backend === 'memory') return 'the gateway’s memory';
+  if (config.REDIS_SENTINELS) return 'Redis via Sentinel';
+  if (config.REDIS_CLUSTER_NODES) return 'Redis Cluster';
+  return 'Redis';
 }
 
 const DEMO_PAGE = `<!doctype html>
@@ -34,12 +63,13 @@ const DEMO_PAGE = `<!doctype html>
   .over { color: #b00020; font-weight: 600; }
 </style>
 </head>
-<body>
+<body data-store="{{store-state}}">
 <h1>Cloakroom</h1>
 <p class="muted">The tokens stay in the cloakroom (server-side, encrypted); the browser holds a 43-character ticket.</p>
 
 <div class="card">
-  <div id="who">Checking the session…</div>
+  <div id="who">{{who}}</div>
+  <div id="expiry" class="muted"></div>
   <p>
     <button id="login" hidden>Log in</button>
     <button id="logout" hidden>Log out</button>
@@ -49,11 +79,12 @@ const DEMO_PAGE = `<!doctype html>
 <div class="card" id="sizes" hidden>
   <table>
     <tr><th>What</th><th>Where</th><th class="num">Bytes</th></tr>
-    <tr><td>Access token</td><td>gateway (Redis, encrypted)</td><td class="num" id="size-access"></td></tr>
-    <tr><td>ID token</td><td>gateway (Redis, encrypted)</td><td class="num" id="size-id"></td></tr>
-    <tr><td>Refresh token</td><td>gateway (Redis, encrypted)</td><td class="num" id="size-refresh"></td></tr>
+    <tr><td>Access token</td><td>{{store}}, encrypted</td><td class="num" id="size-access"></td></tr>
+    <tr><td>ID token</td><td>{{store}}, encrypted</td><td class="num" id="size-id"></td></tr>
+    <tr><td>Refresh token</td><td>{{store}}, encrypted</td><td class="num" id="size-refresh"></td></tr>
     <tr><td><strong>Session cookie</strong></td><td>your browser</td><td class="num" id="size-cookie"></td></tr>
   </table>
+  <p class="muted" id="cookie-note"></p>
 </div>
 
 <div class="card" id="budget" hidden>
@@ -69,23 +100,32 @@ const DEMO_PAGE = `<!doctype html>
 
 <script>
 const $ = (id) => document.getElementById(id);
+const STORE_DOWN = ${JSON.stringify(PAGES.storeUnavailable.sentence)};
+const when = (iso) => new Date(iso).toLocaleString();
 async function refresh() {
   const response = await fetch('/auth/session', { credentials: 'same-origin' });
-  const session = await response.json();
-  $('login').hidden = session.authenticated;
+  const session = await response.json().catch(() => ({}));
+  const down = response.status === 503 || (!session.authenticated && document.body.dataset.store === 'unavailable');
+  $('login').hidden = session.authenticated || down;
   $('logout').hidden = !session.authenticated;
   $('sizes').hidden = !session.authenticated;
-  if (!session.authenticated) {
-    $('who').textContent = 'Nobody is logged in.';
+  $('expiry').textContent = '';
+  if (!response.ok || !session.authenticated) {
+    $('who').textContent = down ? STORE_DOWN : response.ok ? 'Nobody is logged in.' : 'The session could not be read (' + response.status + ').';
     return;
   }
   const user = session.user;
   $('who').textContent = 'Logged in as ' + (user.name || user.sub) + (user.email ? ' <' + user.email + '>' : '') +
-    (user.groupsCount === undefined ? '' : ', member of ' + user.groupsCount + ' groups') + '. Session ends at the latest ' + new Date(session.expiresAt).toLocaleString() + '.';
+    (user.groupsCount === undefined ? '' : ', member of ' + user.groupsCount + ' groups') + '.';
+  $('expiry').textContent = 'Without activity the session ends at ' + when(session.idleExpiresAt) +
+    ' (each request pushes this back); in any case it ends at ' + when(session.absoluteExpiresAt) + ', its absolute limit.';
   $('size-access').textContent = session.sizes.accessToken.toLocaleString();
   $('size-id').textContent = session.sizes.idToken.toLocaleString();
   $('size-refresh').textContent = session.sizes.refreshToken.toLocaleString();
   $('size-cookie').textContent = session.sizes.cookie.toLocaleString();
+  const name = session.sizes.cookieName;
+  $('cookie-note').textContent = 'The ' + session.sizes.cookie + ' bytes are what your browser sends with every request, and what it counts against its 4,096-byte limit: the name ' +
+    name + ' (' + name.length + ') + "=" (1) + the ticket (' + (session.sizes.cookie - name.length - 1) + '). The attributes (HttpOnly, SameSite=Lax, Path=/ and, over https, Secure) came once, with the login, and are never sent back.';
   showBudget(session.budget);
 }
 function row(cells, header) {
@@ -131,7 +171,7 @@ $('whoami').onclick = async () => {
     $('answer').textContent = 'Request failed: ' + error;
   }
 };
-refresh().catch((error) => { $('who').textContent = 'Could not read the session: ' + error; });
+refresh().catch((error) => { $('who').textContent = 'The session could not be read: ' + error; });
 </script>
 </body>
 </html>

@@ -65,6 +65,17 @@ describe('the demo page in Chromium', () => {
     expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     expect(await page.textContent('#size-cookie')).toBe(String('__Host-cloakroom'.length + 1 + 43));
     expect(Number((await page.textContent('#size-access'))!.replace(/\D/g, ''))).toBeGreaterThan(500);
+    // Both ends of the session, the store in use, and what the cookie's bytes are.
+    const expiry = (await page.textContent('#expiry'))!;
+    expect(expiry).toMatch(
+      /^Without activity the session ends at .+; in any case it ends at .+, its absolute limit\.$/,
+    );
+    expect(expiry).not.toContain('Invalid Date');
+    expect(await page.textContent('#sizes')).toContain('the gateway’s memory, encrypted');
+    expect(await page.textContent('#sizes')).not.toContain('Redis');
+    expect(await page.textContent('#cookie-note')).toContain(
+      'the name __Host-cloakroom (16) + "=" (1) + the ticket (43)',
+    );
 
     await page.click('#whoami');
     await page.waitForSelector('#answer:has-text("200")');
@@ -81,5 +92,47 @@ describe('the demo page in Chromium', () => {
     expect(after.status).toBe(401);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('says the session store is unavailable during an outage, with or without a session', async () => {
+    const port = await freePort();
+    const downUrl = `http://localhost:${port}`;
+    const down = await startGateway({
+      PORT: String(port),
+      ISSUER_URL: op.issuer,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      GATEWAY_PUBLIC_URL: downUrl,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_COMMAND_TIMEOUT_MS: '200',
+      LOG_LEVEL: 'silent',
+    });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const sentence = 'The session store is unavailable right now';
+      expect((await page.goto(`${downUrl}/`))?.status()).toBe(503);
+      await page.waitForLoadState('networkidle');
+      expect(await page.textContent('#who')).toContain(sentence);
+      expect(await page.isHidden('#login')).toBe(true);
+      // With a session cookie, /auth/session itself answers 503: the script says so, not "Nobody is logged in."
+      // (set from the page: localhost is a secure context, where a __Host- cookie may be written over http)
+      await page.evaluate(`document.cookie = '__Host-cloakroom=${'A'.repeat(43)}; Secure; Path=/'`);
+      const [answer, reloaded] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/auth/session')),
+        page.reload(),
+      ]);
+      expect(reloaded?.status()).toBe(503);
+      expect(answer.status()).toBe(503);
+      await page.waitForLoadState('networkidle');
+      expect(await page.textContent('#who')).toContain(sentence);
+      // A navigation that fails gets a page with a way back, not JSON.
+      const login = await page.goto(`${downUrl}/auth/login`);
+      expect(login?.status()).toBe(503);
+      expect(await page.textContent('body')).toContain(sentence);
+      expect(await page.getAttribute('a', 'href')).toBe('/');
+    } finally {
+      await context.close();
+      await down.close();
+    }
   });
 });

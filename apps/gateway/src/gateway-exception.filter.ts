@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 
 /** Where a navigation whose login is not in progress goes: a new login, marked as a restart. */
-export const RESTART_LOGIN = '/auth/login?returnTo=%2F&restart=1';
+const RESTART_LOGIN = '/auth/login?returnTo=%2F&restart=1';
 
 interface Answer {
   status: number;

@@ -50,6 +50,10 @@ describe('gateway on the memory store (no Redis)', () => {
       (next) => next.origin === gateway.url && next.pathname === '/',
     );
     expect(jar.get(gateway.url, 'cloakroom')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The demo page names the store in use.
+    const page = await (await fetch(`${gateway.url}/`)).text();
+    expect(page).toContain('<td>the gateway’s memory, encrypted</td>');
+    expect(page).not.toContain('Redis');
     expect((await jar.fetch(`${gateway.url}/api/whoami`)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const before = op.refreshCalls();

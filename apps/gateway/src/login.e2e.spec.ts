@@ -73,6 +73,8 @@ describe('gateway login flow (fixture OpenID Provider, real Redis)', () => {
       GATEWAY_COOKIE_INSECURE_DEV: 'true',
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: prefix,
+      GATEWAY_SESSION_IDLE_TIMEOUT_SECONDS: '600',
+      GATEWAY_SESSION_ABSOLUTE_LIMIT_SECONDS: '7200',
       LOG_LEVEL: 'silent',
     };
     gateway = await startGateway({ ...env, PORT: String(port) });
@@ -184,5 +186,89 @@ describe('gateway login flow (fixture OpenID Provider, real Redis)', () => {
       started.push(loginCookies(jar, gateway.url).at(-1)!);
     }
     expect(loginCookies(jar, gateway.url)).toEqual(started.slice(2));
+  });
+
+  it('tells both ends of a session: idle expiry and absolute limit, and what the cookie bytes are', async () => {
+    const jar = new CookieJar();
+    const loggedInAt = Date.now() / 1000;
+    expect((await jar.fetch(await startLogin(jar, '/'))).status).toBe(302);
+    const view = (await (await jar.fetch(`${gateway.url}/auth/session`)).json()) as {
+      idleExpiresAt: string;
+      absoluteExpiresAt: string;
+      sizes: { cookie: number; cookieName: string };
+    };
+    const seconds = (iso: string) => Date.parse(iso) / 1000 - loggedInAt;
+    expect(seconds(view.idleExpiresAt)).toBeGreaterThan(595);
+    expect(seconds(view.idleExpiresAt)).toBeLessThan(605);
+    expect(seconds(view.absoluteExpiresAt)).toBeGreaterThan(7195);
+    expect(seconds(view.absoluteExpiresAt)).toBeLessThan(7205);
+    // name=value as the Cookie header carries it: 9 + 1 + 43.
+    expect(view.sizes).toMatchObject({ cookie: 53, cookieName: COOKIE });
+    const page = await (await fetch(`${gateway.url}/`)).text();
+    expect(page).toContain('<td>Redis, encrypted</td>');
+    expect(page).toContain('session.idleExpiresAt');
+    expect(page).toContain('session.absoluteExpiresAt');
+  });
+
+  it('answers a person with a page and a link, a script with JSON', async () => {
+    const jar = new CookieJar();
+    const callback = await startLogin(jar, '/');
+    // The authorization server refused (the user cancelled): a real state, no code.
+    const refused = new URL(
+      `/auth/callback?error=access_denied&state=${callback.searchParams.get('state')}`,
+      gateway.url,
+    );
+    const page = await rawGet(refused.href, {
+      ...NAVIGATION,
+      cookie: jar
+        .names(gateway.url)
+        .map((n) => `${n}=${jar.get(gateway.url, n)}`)
+        .join('; '),
+    });
+    expect(page.status).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.body).toContain('The sign-in could not be completed.');
+    expect(page.body).toContain('<a href="/auth/login">Sign in again</a>');
+
+    const other = new CookieJar();
+    const second = await startLogin(other, '/');
+    const script = await other.fetch(
+      `${gateway.url}/auth/callback?error=access_denied&state=${second.searchParams.get('state')}`,
+      {
+        headers: { accept: 'application/json' },
+      },
+    );
+    expect([script.status, await script.json()]).toEqual([400, { error: 'login_failed' }]);
+
+    const missing = await rawGet(`${gateway.url}/no-such-page`, NAVIGATION);
+    expect([missing.status, missing.body.includes('<a href="/">Back to the start page</a>')]).toEqual([
+      404,
+      true,
+    ]);
+    const missingJson = await fetch(`${gateway.url}/no-such-page`);
+    expect([missingJson.status, await missingJson.json()]).toEqual([404, { error: 'not_found' }]);
+  });
+
+  it('says the session store is unavailable, on the demo page and on login, while it is', async () => {
+    const down = await startGateway({
+      ...env,
+      PORT: '0',
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
+    try {
+      const page = await fetch(`${down.url}/`);
+      expect(page.status).toBe(503);
+      const html = await page.text();
+      expect(html).toContain('data-store="unavailable"');
+      expect(html).toContain('<div id="who">The session store is unavailable right now');
+      const login = await rawGet(`${down.url}/auth/login`, NAVIGATION);
+      expect([login.status, login.headers['content-type']]).toEqual([503, 'text/html; charset=utf-8']);
+      expect(login.body).toContain('The session store is unavailable right now');
+      const script = await fetch(`${down.url}/auth/login`, { redirect: 'manual' });
+      expect([script.status, await script.json()]).toEqual([503, { error: 'session_store_unavailable' }]);
+    } finally {
+      await down.close();
+    }
   });
 });

@@ -1,10 +1,13 @@
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import { RefreshRejected, RefreshUnavailable, ResourceRefused, TokenRefresher } from '@cloakroom/bff-session';
 import type { RefreshedTokens } from '@cloakroom/bff-session';
 import type { GatewayConfig } from './gateway.config.js';
-import { IssuerUnavailable, LoginFailed, LogoutTokenInvalid } from './errors.js';
+import { IssuerUnavailable, LoginFailed } from './errors.js';
+import { verifyLogoutToken } from './logout-token.js';
+import { describe, isUnreachable, safeDecode, tokensOf } from './token-response.js';
+import type { LogoutClaims } from './logout-token.js';
 
 /** What the browser's login needs to carry (sealed in the store) from /auth/login to /auth/callback. */
 export interface PendingLogin {
@@ -23,8 +26,6 @@ export interface LoginTokens extends RefreshedTokens {
 
 /** Marks the `state` of a login started again after a callback found none, so it is restarted only once. */
 export const RESTARTED_STATE_PREFIX = 'r.';
-
-const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /**
  * The relying party, on openid-client: discovery (lazy and retried, so the gateway can start before the
@@ -151,41 +152,19 @@ export class OidcClient extends TokenRefresher {
     return this.external(oidc.buildEndSessionUrl(configuration, parameters)).href;
   }
 
-  /** Verifies an OpenID Connect Back-Channel Logout token (§2.4, §2.6); returns its sid and sub. */
-  async verifyLogoutToken(token: string): Promise<{ sid?: string; sub?: string; jti: string; exp: number }> {
+  /** Verifies an OpenID Connect Back-Channel Logout token against the issuer's keys. */
+  async verifyLogoutToken(token: string): Promise<LogoutClaims> {
     const configuration = await this.configuration();
     const metadata = configuration.serverMetadata();
     if (!metadata.jwks_uri) throw new IssuerUnavailable('issuer has no jwks_uri');
     this.jwks ??= createRemoteJWKSet(this.internal(new URL(metadata.jwks_uri)));
-    let verified: Awaited<ReturnType<typeof jwtVerify>>;
-    try {
-      verified = await jwtVerify(token, this.jwks, {
-        issuer: metadata.issuer,
-        audience: this.config.GATEWAY_CLIENT_ID,
-        algorithms: metadata.id_token_signing_alg_values_supported?.filter((alg) => alg !== 'none') ?? [
-          'RS256',
-        ],
-        maxTokenAge: '5 minutes',
-        clockTolerance: 30,
-        requiredClaims: ['iat', 'jti', 'exp'],
-      });
-    } catch (error) {
-      throw new LogoutTokenInvalid(refusalOf(error), { cause: error });
-    }
-    const { payload, protectedHeader } = verified;
-    // `typ` is optional; when present it must say what the token is, so no other JWT of the issuer passes.
-    const typ = protectedHeader.typ?.toLowerCase().replace(/^application\//, '');
-    if (typ !== undefined && typ !== 'logout+jwt') throw new LogoutTokenInvalid('typ_invalid');
-    const events = payload.events;
-    if (!isObject(events) || !isObject(events[BACKCHANNEL_EVENT])) {
-      throw new LogoutTokenInvalid('events_invalid');
-    }
-    if ('nonce' in payload) throw new LogoutTokenInvalid('nonce_present');
-    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
-    const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
-    if (!sid && !sub) throw new LogoutTokenInvalid('sid_and_sub_missing');
-    if (typeof payload.jti !== 'string') throw new LogoutTokenInvalid('jti_invalid');
-    return { sid, sub, jti: payload.jti, exp: payload.exp! };
+    return verifyLogoutToken(token, this.jwks, {
+      issuer: metadata.issuer,
+      audience: this.config.GATEWAY_CLIENT_ID,
+      algorithms: metadata.id_token_signing_alg_values_supported?.filter((alg) => alg !== 'none') ?? [
+        'RS256',
+      ],
+    });
   }
 
   private async discover(): Promise<oidc.Configuration> {
@@ -232,74 +211,4 @@ export class OidcClient extends TokenRefresher {
     url.host = target.host;
     return url;
   }
-}
-
-function tokensOf(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): RefreshedTokens {
-  const now = Math.floor(Date.now() / 1000);
-  const expiresIn = response.expiresIn();
-  const accessClaims = safeDecode(response.access_token);
-  const accessExpiresAt =
-    expiresIn !== undefined
-      ? now + expiresIn
-      : typeof accessClaims?.exp === 'number'
-        ? accessClaims.exp
-        : now + 300;
-  const refreshExpiresIn = (response as Record<string, unknown>).refresh_expires_in;
-  return {
-    accessToken: response.access_token,
-    accessExpiresAt,
-    refreshToken: response.refresh_token,
-    idToken: response.id_token,
-    scope: response.scope,
-    refreshExpiresAt:
-      typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn : undefined,
-  };
-}
-
-function safeDecode(token: string): Record<string, unknown> | undefined {
-  try {
-    return decodeJwt(token);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Transport failures and server errors: the authorization server could not answer, the grant is not judged. */
-function isUnreachable(error: unknown): boolean {
-  if (error instanceof oidc.ResponseBodyError) return error.status >= 500;
-  if (error instanceof oidc.ClientError) {
-    const code = (error as { code?: string }).code;
-    return [
-      'OAUTH_TIMEOUT',
-      'OAUTH_ABORT',
-      'OAUTH_RESPONSE_IS_NOT_CONFORM',
-      'OAUTH_RESPONSE_IS_NOT_JSON',
-    ].includes(code ?? '');
-  }
-  return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A short code for a logout token jose refused: which claim and why, never the token. */
-function refusalOf(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `${error.claim}_${error.reason}`;
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_not_allowed';
-  if (
-    error instanceof joseErrors.JWSSignatureVerificationFailed ||
-    error instanceof joseErrors.JWKSNoMatchingKey ||
-    error instanceof joseErrors.JWKSMultipleMatchingKeys
-  ) {
-    return 'signature_invalid';
-  }
-  return 'malformed';
-}
-
-function describe(error: unknown): string {
-  if (error instanceof oidc.ResponseBodyError) return error.error;
-  if (error instanceof oidc.AuthorizationResponseError) return error.error;
-  return error instanceof Error ? error.message : 'unknown error';
 }
