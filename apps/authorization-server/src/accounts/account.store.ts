@@ -54,7 +54,12 @@ export class AccountStore {
 
   /** Reads and validates a users file (YAML or JSON); throws UsersFileInvalid listing every problem. */
   static async load(path: string, options: AccountStoreOptions): Promise<AccountStore> {
-    const accounts = new AccountStore(await readUsersFile(path), options);
+    return AccountStore.create(await readUsersFile(path), options);
+  }
+
+  /** The store of users already read and validated. */
+  static async create(users: UserEntry[], options: AccountStoreOptions): Promise<AccountStore> {
+    const accounts = new AccountStore(users, options);
     await accounts.dummyHash;
     return accounts;
   }

@@ -16,7 +16,9 @@ export const LOGIN_THROTTLE_DEFAULTS: LoginThrottleSettings = {
   addressWindowSeconds: 900,
 };
 
-// Counters live under slots: a store dump shows neither usernames nor addresses.
+// Counters live under slots, keyed hashes of the username or address. Only with STORE_PEPPER (required in
+// production) does a store dump name neither: without it, hashing a list of usernames and every IPv4
+// address finds who failed to sign in, and from where.
 const USER = 'login-user';
 const ADDRESS = 'login-address';
 // Holds nothing but a TTL that ends with the counting window, to answer Retry-After.
