@@ -82,8 +82,9 @@ export class AccountStore {
   }
 
   /**
-   * Checks a username and password and returns the account id. Throws LoginThrottled when the username
-   * or the address has too many recent attempts (before any hashing), LoginRefused otherwise.
+   * Checks a username and password and returns the account id. Throws LoginThrottled when this address has
+   * too many recent attempts, or too many failures for this username (before any hashing); a username with
+   * many failures from anywhere waits first. LoginRefused otherwise.
    */
   async authenticate(username: string, password: string, ip: string): Promise<string> {
     const name = typeof username === 'string' ? username.normalize('NFKC').trim().toLowerCase() : '';
@@ -100,7 +101,7 @@ export class AccountStore {
     // Unknown users are checked against a stand-in hash: the same work, the same answer.
     const matches = await verifyPassword(user?.record.passwordHash ?? (await this.dummyHash), password);
     if (!user || !matches || user.record.disabled) throw new LoginRefused();
-    await this.throttle.succeeded(name);
+    await this.throttle.succeeded(name, ip);
     return user.sub;
   }
 }
