@@ -18,6 +18,7 @@ import { AuthorizationServerModule } from './authorization-server.module.js';
 import { AccountStore, AccountsConfig } from './accounts/index.js';
 import { readDirectory } from './directory.js';
 import { errorPage } from './interactions/pages.js';
+import { throttleClientAuthentication } from './oidc/client-auth.throttle.js';
 import { ClientPolicies } from './oidc/client-policies.js';
 import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
@@ -84,6 +85,7 @@ export async function startAuthorizationServer(
       unsealedMemoryAdapter: options.unsealedMemoryAdapter,
       onJwtAccessToken: (payload, clientId) => watch.checkPayload('access_token', payload, clientId),
     });
+    throttleClientAuthentication(provider, store, config.clientAuthThrottle);
     observeProvider(provider, logger, metrics);
     watch.watchIdTokens(provider);
 
