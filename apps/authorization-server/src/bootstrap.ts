@@ -16,6 +16,8 @@ import {
 import { AuthorizationServerExceptionFilter } from './authorization-server.filter.js';
 import { AuthorizationServerModule } from './authorization-server.module.js';
 import { AccountStore, AccountsConfig } from './accounts/index.js';
+import { watchUsersFile } from './accounts/users-file.watch.js';
+import { demoConfigRefusals } from './demo-config.guard.js';
 import { readDirectory } from './directory.js';
 import { errorPage } from './interactions/pages.js';
 import { throttleClientAuthentication } from './oidc/client-auth.throttle.js';
@@ -65,6 +67,7 @@ export async function startAuthorizationServer(
   const listenUrl = `http://${config.HOST}:${(httpServer.address() as AddressInfo).port}`;
   if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
 
+  let usersWatch: { close(): void } | undefined;
   try {
     if (directory.keys.generated) {
       logger.warn(
@@ -73,6 +76,10 @@ export async function startAuthorizationServer(
     }
     for (const warning of directory.keys.warnings) logger.warn(warning);
     const accounts = await AccountStore.create(directory.users, { store, throttle: accountsConfig.throttle });
+    usersWatch = watchUsersFile(config.USERS_FILE, accounts, {
+      logger,
+      refusals: production ? (users) => demoConfigRefusals({ files: [], users }) : undefined,
+    });
     const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
     const provider = createProvider({
       config,
@@ -120,6 +127,7 @@ export async function startAuthorizationServer(
       store,
       metrics,
       close: async () => {
+        usersWatch?.close();
         await app.close();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();
@@ -127,6 +135,7 @@ export async function startAuthorizationServer(
       },
     };
   } catch (error) {
+    usersWatch?.close();
     httpServer.close();
     await rawStore.close();
     throw error;

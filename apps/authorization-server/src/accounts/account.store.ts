@@ -37,10 +37,7 @@ export class AccountStore {
   private readonly dummyHash: Promise<string>;
 
   private constructor(users: UserEntry[], options: AccountStoreOptions) {
-    for (const user of users) {
-      this.byUsername.set(user.username, user);
-      this.bySub.set(user.sub, user);
-    }
+    this.replaceUsers(users);
     this.throttle = new LoginThrottle(options.store, options.throttle);
     const params =
       options.dummyHashOptions ?? (users[0] ? hashOptionsOf(users[0].record.passwordHash) : undefined);
@@ -67,6 +64,19 @@ export class AccountStore {
   /** Same as {@link load} with the file's content already parsed (`{ users: { <username>: … } }`). */
   static fromObject(raw: unknown, options: AccountStoreOptions): AccountStore {
     return new AccountStore(validateUsers(raw, 'users'), options);
+  }
+
+  /**
+   * Serves these users from now on (the users file changed). Sign-ins already past the look-up finish with
+   * the user they found; tokens already issued live out their lifetime.
+   */
+  replaceUsers(users: UserEntry[]): void {
+    this.byUsername.clear();
+    this.bySub.clear();
+    for (const user of users) {
+      this.byUsername.set(user.username, user);
+      this.bySub.set(user.sub, user);
+    }
   }
 
   /** Number of users. */
