@@ -19,7 +19,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs libs
 COPY --from=build /app/apps apps
-COPY config config
+# No config/demo in the image: its users, passwords and client secrets are public. Mount your own files
+# (USERS_FILE, CLIENTS_FILE, RESOURCES_FILE, JWKS_FILE); docker-compose.yml mounts the demo for the demo.
 COPY scripts scripts
 USER node
 CMD ["node", "apps/gateway/dist/main.js"]

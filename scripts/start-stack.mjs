@@ -22,7 +22,14 @@ requireSupportedNode('Cloakroom');
 
 const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
 if (process.env.REDIS_URL) {
-  if (!(await reachable(new URL(process.env.REDIS_URL)))) {
+  const redisUrl = redisUrlOf(process.env.REDIS_URL);
+  if (!redisUrl) {
+    console.error(
+      `REDIS_URL=${process.env.REDIS_URL} is not a Redis URL: write it as redis://host:port (rediss:// for TLS), e.g. redis://127.0.0.1:6379.`,
+    );
+    process.exit(1);
+  }
+  if (!(await reachable(redisUrl))) {
     console.error(
       `No Redis answers at REDIS_URL=${process.env.REDIS_URL}. Start one (\`docker compose up -d redis\`) or unset REDIS_URL.`,
     );
@@ -66,6 +73,16 @@ console.log(
 );
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));
+
+/** The URL when it is a redis:// or rediss:// one with a host, else undefined. */
+function redisUrlOf(text) {
+  try {
+    const url = new URL(text);
+    return ['redis:', 'rediss:'].includes(url.protocol) && url.hostname ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function stop(code) {
   stopping = true;

@@ -35,4 +35,13 @@ describe('README', () => {
       expect(section?.[1]).toBe(renderTable(SCHEMAS[title as string], table));
     },
   );
+
+  it('shows user management on a file of its own, never on the demo users', () => {
+    const examples = [...readme.matchAll(/as:cli -- users set ([^`]*)/g)].map((match) => match[1]);
+    expect(examples.length).toBeGreaterThan(0);
+    for (const example of examples) {
+      expect(example).not.toMatch(/^(alice|power-user)\b/);
+      expect(example).toMatch(/--file config\/(?!demo\/)\S+\.yaml/);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } 
 import { Transform } from 'class-transformer';
 import { Setting, isProduction } from '@cloakroom/config';
 import { OidcStoreConfig } from '@cloakroom/oidc-adapter';
+import type { FailureThrottleSettings } from './throttle/failure.throttle.js';
 
 /** Cookie-signing keys used when none are configured: development only, refused in production. */
 export const DEV_COOKIE_KEYS = 'dev-cookie-key-not-secret-0123456789abcdef';
@@ -97,6 +98,47 @@ export class AuthorizationServerConfig extends OidcStoreConfig {
   @Setting('Log level: fatal, error, warn, info, debug, trace or silent.', 'info')
   @Matches(/^(fatal|error|warn|info|debug|trace|silent)$/)
   LOG_LEVEL = 'info';
+
+  @Setting(
+    'Wrong client secrets for one client id from one address (IPv6: per /64) within CLIENT_AUTH_WINDOW_SECONDS before that address gets 429 for that client; a success clears them.',
+    10,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS = 10;
+
+  @Setting(
+    'Wrong client secrets for one client id from anywhere within CLIENT_AUTH_WINDOW_SECONDS after which every authentication of that client waits 250 ms, doubling each time up to CLIENT_AUTH_DELAY_MAX_MS (slowed down, never refused).',
+    10,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  CLIENT_AUTH_DELAY_AFTER_FAILURES = 10;
+
+  @Setting('Longest wait of a slowed-down client authentication, in milliseconds.', 8000)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  CLIENT_AUTH_DELAY_MAX_MS = 8000;
+
+  @Setting('Window of the client authentication failure counts, in seconds, from the first failure.', 900)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  CLIENT_AUTH_WINDOW_SECONDS = 900;
+
+  get clientAuthThrottle(): FailureThrottleSettings {
+    return {
+      maxFailuresPerAddress: this.CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS,
+      addressWindowSeconds: this.CLIENT_AUTH_WINDOW_SECONDS,
+      delayAfterFailures: this.CLIENT_AUTH_DELAY_AFTER_FAILURES,
+      delayBaseMs: Math.min(250, this.CLIENT_AUTH_DELAY_MAX_MS),
+      delayMaxMs: this.CLIENT_AUTH_DELAY_MAX_MS,
+      windowSeconds: this.CLIENT_AUTH_WINDOW_SECONDS,
+    };
+  }
 
   get cookieKeys(): string[] {
     return (this.COOKIE_KEYS ?? DEV_COOKIE_KEYS).split(',');

@@ -1,9 +1,21 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { testRedisUrl } from '../../../test/support/redis.js';
-import { startAuthorizationServer } from './bootstrap.js';
+import { hashPassword } from './accounts/password.hasher.js';
+import { StartupInvalid, startAuthorizationServer } from './bootstrap.js';
+import { generateJwk } from './keys/jwks.js';
+
+// Production refuses weak hashes of nothing: these parameters only keep the test quick.
+const FAST_HASH = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+async function jwksFile(): Promise<string> {
+  const path = join(dir, 'jwks.json');
+  writeFileSync(path, JSON.stringify({ keys: [await generateJwk('ES256')] }), { mode: 0o600 });
+  return path;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'cloakroom-boot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,12 +31,99 @@ async function startupError(env: Record<string, string>): Promise<Error> {
 }
 
 describe(startAuthorizationServer.name, () => {
-  it('refuses to start in production with development cookie keys, no signing keys and an http issuer, naming each', async () => {
-    const error = await startupError({ NODE_ENV: 'production', ISSUER: 'http://localhost:3000' });
-    expect(error.name).toBe('ConfigInvalid');
-    expect(error.message).toMatch(/COOKIE_KEYS/);
-    expect(error.message).toMatch(/JWKS_FILE/);
-    expect(error.message).toMatch(/ISSUER: must be https/);
+  it('refuses to start in production on development settings and the demo files, listing every problem at once', async () => {
+    const error = (await startupError({
+      NODE_ENV: 'production',
+      ISSUER: 'http://localhost:3000',
+      REDIS_URL: 'localhost:6379',
+    })) as StartupInvalid;
+    expect(error.name).toBe('StartupInvalid');
+    const lines = error.problems.join('\n');
+    for (const expected of [
+      /^COOKIE_KEYS: required in production/m,
+      /^JWKS_FILE: required in production/m,
+      /^ISSUER: must be https/m,
+      /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/m,
+      /^USERS_FILE: config\/demo\/users.yaml is the public demo's users file, refused in production/m,
+      /^CLIENTS_FILE: config\/demo\/clients.yaml is the public demo's clients file/m,
+      /^RESOURCES_FILE: config\/demo\/resources.yaml is the public demo's resources file/m,
+      /^USERS_FILE: user alice has a password hash of the public demo/m,
+      /^CLIENTS_FILE config\/demo\/clients.yaml: clients\[0\].client_secret: set GATEWAY_CLIENT_SECRET/m,
+    ]) {
+      expect(lines).toMatch(expected);
+    }
+    expect(error.message.split('\n')[0]).toBe('the authorization server cannot start:');
+    expect(error.message).not.toContain('gateway-dev-secret');
+  });
+
+  it('in production, requires STORE_PEPPER and refuses copies of the demo files, demo secrets and demo passwords', async () => {
+    const copy = (name: string) => {
+      const path = join(dir, `copy-of-${name}`);
+      copyFileSync(`config/demo/${name}`, path);
+      return path;
+    };
+    const production = {
+      NODE_ENV: 'production',
+      ISSUER: 'https://login.example',
+      COOKIE_KEYS: 'k'.repeat(32),
+      JWKS_FILE: await jwksFile(),
+      REDIS_URL: testRedisUrl(),
+      GATEWAY_CLIENT_SECRET: 'gateway-dev-secret',
+      DEMO_API_CLIENT_SECRET: 'a-secret-of-its-own-0123',
+    };
+    const copied = (await startupError({
+      ...production,
+      USERS_FILE: copy('users.yaml'),
+      CLIENTS_FILE: copy('clients.yaml'),
+      RESOURCES_FILE: copy('resources.yaml'),
+    })) as StartupInvalid;
+    const lines = copied.problems.join('\n');
+    expect(lines).toMatch(/^STORE_PEPPER: required in production/m);
+    for (const kind of ['users', 'clients', 'resources']) {
+      expect(lines).toContain(`is a copy of the public demo's ${kind} file, refused in production`);
+    }
+    expect(lines).toContain('USERS_FILE: user power-user has a password hash of the public demo');
+    expect(lines).toContain('CLIENTS_FILE: client gateway has a public demo secret');
+    expect(lines).not.toContain('client demo-api');
+
+    // The demo's password under a fresh hash is still the demo's password.
+    const users = join(dir, 'users.yaml');
+    writeFileSync(
+      users,
+      `users:\n  alice:\n    passwordHash: '${await hashPassword('wonderland', FAST_HASH)}'\n    groups: []\n  bob:\n    passwordHash: '${await hashPassword('a-real-password', FAST_HASH)}'\n    groups: []\n`,
+    );
+    const clients = join(dir, 'clients-production.yaml');
+    writeFileSync(
+      clients,
+      'clients:\n  - client_id: api\n    client_secret: ${API_SECRET}\n    grant_types: [client_credentials]\n',
+    );
+    const resources = join(dir, 'resources-production.yaml');
+    writeFileSync(resources, 'resources:\n  - indicator: https://api.example\n');
+    const files = { USERS_FILE: users, CLIENTS_FILE: clients, RESOURCES_FILE: resources };
+    const rehashed = (await startupError({
+      ...production,
+      ...files,
+      STORE_PEPPER: 'p'.repeat(32),
+      API_SECRET: 'gateway-dev-secret',
+    })) as StartupInvalid;
+    expect(rehashed.problems).toEqual([
+      "USERS_FILE: user alice has the public demo's password; set a new password",
+      'CLIENTS_FILE: client api has a public demo secret; set a secret of its own',
+    ]);
+
+    writeFileSync(
+      users,
+      `users:\n  bob:\n    passwordHash: '${await hashPassword('a-real-password', FAST_HASH)}'\n    groups: []\n`,
+    );
+    const server = await startAuthorizationServer({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...production,
+      ...files,
+      STORE_PEPPER: 'p'.repeat(32),
+      API_SECRET: 'an-api-secret-0123456789',
+    });
+    await server.close();
   });
 
   it('refuses an invalid clients file with every problem listed', async () => {
@@ -34,7 +133,8 @@ describe(startAuthorizationServer.name, () => {
       'clients:\n  - client_id: a\n    redirect_uris: [ftp://x]\n    grant_types: [password]\n  - client_secret: 1\n',
     );
     const error = await startupError({ REDIS_URL: testRedisUrl(), CLIENTS_FILE: clients });
-    expect(error.name).toBe('ClientsFileInvalid');
+    expect(error.name).toBe('StartupInvalid');
+    expect(error.message).toContain(`CLIENTS_FILE ${clients}: clients[0].redirect_uris`);
     expect(error.message).toMatch(/redirect_uris/);
     expect(error.message).toMatch(/grant_types/);
     expect(error.message).toMatch(/client_id/);
@@ -44,7 +144,8 @@ describe(startAuthorizationServer.name, () => {
     const resources = join(dir, 'resources.yaml');
     writeFileSync(resources, 'resources:\n  - indicator: not a url\n    accessTokenFormat: paseto\n');
     const error = await startupError({ REDIS_URL: testRedisUrl(), RESOURCES_FILE: resources });
-    expect(error.name).toBe('ResourcesFileInvalid');
+    expect(error.name).toBe('StartupInvalid');
+    expect(error.message).toContain(`RESOURCES_FILE ${resources}: resources[0].indicator`);
     expect(error.message).toMatch(/indicator/);
     expect(error.message).toMatch(/accessTokenFormat/);
   });
@@ -110,5 +211,33 @@ describe(startAuthorizationServer.name, () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the authorization server process', () => {
+  it('prints every startup problem as sentences, without a stack trace, and exits 1', () => {
+    const result = spawnSync(process.execPath, ['apps/authorization-server/dist/main.js'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL: 'localhost:6379', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^the authorization server cannot start:\n/);
+    expect(result.stderr).toContain('  - REDIS_URL: must be a redis:// or rediss:// URL');
+    expect(result.stderr).toContain('  - JWKS_FILE: required in production');
+    expect(result.stderr).toContain('  - STORE_PEPPER: required in production');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('npm start names a REDIS_URL that is not a redis:// URL instead of crashing', () => {
+    const result = spawnSync(process.execPath, ['scripts/start-stack.mjs'], {
+      env: { PATH: process.env.PATH, REDIS_URL: 'localhost:6379' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'REDIS_URL=localhost:6379 is not a Redis URL: write it as redis://host:port (rediss:// for TLS), e.g. redis://127.0.0.1:6379.',
+    );
   });
 });

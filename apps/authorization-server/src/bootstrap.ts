@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { isProduction, loadConfig } from '@cloakroom/config';
+import { checkConfig, isProduction } from '@cloakroom/config';
 import { StoreConfig, createSealedStore, storeConfigProblems } from '@cloakroom/sealed-store';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import {
@@ -16,8 +16,12 @@ import {
 } from './authorization-server.config.js';
 import { AuthorizationServerExceptionFilter } from './authorization-server.filter.js';
 import { AuthorizationServerModule } from './authorization-server.module.js';
-import { loadDirectory } from './directory.js';
+import { AccountStore, AccountsConfig } from './accounts/index.js';
+import { watchUsersFile } from './accounts/users-file.watch.js';
+import { demoConfigRefusals } from './demo-config.guard.js';
+import { readDirectory } from './directory.js';
 import { errorPage } from './interactions/pages.js';
+import { throttleClientAuthentication } from './oidc/client-auth.throttle.js';
 import { ClientPolicies } from './oidc/client-policies.js';
 import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
@@ -47,8 +51,7 @@ export async function startAuthorizationServer(
   options: { unsealedMemoryAdapter?: boolean } = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
-  const config = loadConfig(AuthorizationServerConfig, env, (c) => authorizationServerConfigProblems(c, env));
-  const storeConfig = loadConfig(StoreConfig, env, (c) => storeConfigProblems(c, production));
+  const { config, storeConfig, accountsConfig, directory } = await checkStartup(env, production);
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
   const metrics = new AuthorizationServerMetrics();
   const rawStore = createSealedStore(storeConfig);
@@ -66,8 +69,19 @@ export async function startAuthorizationServer(
   const listenUrl = `http://${config.HOST}:${(httpServer.address() as AddressInfo).port}`;
   if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
 
+  let usersWatch: { close(): void } | undefined;
   try {
-    const directory = await loadDirectory(config, env, store, production, logger);
+    if (directory.keys.generated) {
+      logger.warn(
+        'NO SIGNING KEYS CONFIGURED: using a key generated in memory; tokens stop verifying at restart',
+      );
+    }
+    for (const warning of directory.keys.warnings) logger.warn(warning);
+    const accounts = await AccountStore.create(directory.users, { store, throttle: accountsConfig.throttle });
+    usersWatch = watchUsersFile(config.USERS_FILE, accounts, {
+      logger,
+      refusals: production ? (users) => demoConfigRefusals({ files: [], users }) : undefined,
+    });
     const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
     const resourceClaims = new ResourceClaims(
       directory.resources,
@@ -78,7 +92,7 @@ export async function startAuthorizationServer(
     const provider = createProvider({
       config,
       store,
-      accounts: directory.accounts,
+      accounts,
       clients: directory.clients,
       policies: directory.policies,
       resources: directory.resources,
@@ -87,6 +101,7 @@ export async function startAuthorizationServer(
       resourceClaims,
       onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
     });
+    throttleClientAuthentication(provider, store, config.clientAuthThrottle);
     observeProvider(provider, logger, metrics);
     watch.watchIdTokens(provider);
 
@@ -96,7 +111,7 @@ export async function startAuthorizationServer(
         provider,
         store,
         metrics,
-        authenticator: directory.accounts,
+        authenticator: accounts,
         policies: new ClientPolicies(directory.policies),
         resourceClaims,
       }),
@@ -122,6 +137,7 @@ export async function startAuthorizationServer(
       store,
       metrics,
       close: async () => {
+        usersWatch?.close();
         await app.close();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();
@@ -129,10 +145,39 @@ export async function startAuthorizationServer(
       },
     };
   } catch (error) {
+    usersWatch?.close();
     httpServer.close();
     await rawStore.close();
     throw error;
   }
+}
+
+/** The server cannot start; the message lists every problem: settings, files, keys, production refusals. */
+export class StartupInvalid extends Error {
+  override readonly name = 'StartupInvalid';
+  constructor(readonly problems: string[]) {
+    super(`the authorization server cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Checks the environment and every file before anything starts, and reports all problems at once. */
+async function checkStartup(env: Record<string, string | undefined>, production: boolean) {
+  const server = checkConfig(AuthorizationServerConfig, env, (c) =>
+    authorizationServerConfigProblems(c, env),
+  );
+  const store = checkConfig(StoreConfig, env, (c) =>
+    storeConfigProblems(c, production, { pepperRequired: true }),
+  );
+  const accounts = checkConfig(AccountsConfig, env);
+  const files = await readDirectory(server.config, env, production);
+  const problems = [...server.problems, ...store.problems, ...accounts.problems, ...files.problems];
+  if (problems.length > 0 || !files.directory) throw new StartupInvalid(problems);
+  return {
+    config: server.config,
+    storeConfig: store.config,
+    accountsConfig: accounts.config,
+    directory: files.directory,
+  };
 }
 
 function listen(server: express.Express, port: number, host: string) {

@@ -9,7 +9,8 @@ try {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } catch (error) {
-  // Configuration and file problems are the operator's to fix: print them plainly, without a stack.
+  // Configuration and file problems are the operator's to fix: print them plainly, without a stack. Anything
+  // else is a fault of ours: its stack goes with it, for the bug report.
   const known = error instanceof Error && /Invalid$|Unavailable$/.test(error.name);
   console.error(known ? (error as Error).message : error);
   process.exit(1);

@@ -60,6 +60,22 @@ export function loadConfig<T extends object>(
   env: Record<string, string | undefined> = process.env,
   extraChecks: (config: T) => string[] = () => [],
 ): T {
+  const { config, problems } = checkConfig(schema, env);
+  if (problems.length === 0) problems.push(...extraChecks(config));
+  if (problems.length > 0) throw new ConfigInvalid(problems);
+  return config;
+}
+
+/**
+ * Same as {@link loadConfig}, returning the problems instead of throwing them, so that a caller can report
+ * them together with other startup problems. The rules between fields run even when a setting is invalid,
+ * so that one report lists everything (a rule that cannot judge an invalid value is skipped).
+ */
+export function checkConfig<T extends object>(
+  schema: new () => T,
+  env: Record<string, string | undefined> = process.env,
+  extraChecks: (config: T) => string[] = () => [],
+): { config: T; problems: string[] } {
   const defaults = new schema() as Record<string, unknown>;
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -71,9 +87,12 @@ export function loadConfig<T extends object>(
   });
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: false });
   const problems = validationProblems(errors);
-  if (problems.length === 0) problems.push(...extraChecks(config));
-  if (problems.length > 0) throw new ConfigInvalid(problems);
-  return config;
+  try {
+    problems.push(...extraChecks(config));
+  } catch {
+    // A rule between fields tripped over a value already reported above.
+  }
+  return { config, problems };
 }
 
 /**

@@ -44,5 +44,20 @@ describe(StoreConfig.name, () => {
     expect(() => load({ STORE_BACKEND: 'redis' })).toThrow(/needs REDIS_URL/);
     expect(() => load({ REDIS_URL: 'redis://x:1', REDIS_CLUSTER_NODES: 'x:1' })).toThrow(/only one/);
     expect(load({ REDIS_URL: 'redis://x:1' }, true).backend).toBe('redis');
+    expect(() => load({ REDIS_URL: 'localhost:6379' })).toThrow(
+      /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(() => load({ REDIS_URL: 'redis://:pw@' })).toThrow(/REDIS_URL: .* with a host/);
+  });
+
+  it('requires a pepper in production when the app asks for one', () => {
+    const check = (env: Record<string, string>, production: boolean) =>
+      storeConfigProblems(loadConfig(StoreConfig, env), production, { pepperRequired: true });
+    expect(check({ REDIS_URL: 'redis://x:1' }, true)).toEqual([
+      expect.stringMatching(/^STORE_PEPPER: required in production .*usernames/),
+    ]);
+    expect(check({ REDIS_URL: 'redis://x:1', STORE_PEPPER: 'p'.repeat(32) }, true)).toEqual([]);
+    expect(check({ REDIS_URL: 'redis://x:1' }, false)).toEqual([]);
+    expect(storeConfigProblems(loadConfig(StoreConfig, { REDIS_URL: 'redis://x:1' }), true)).toEqual([]);
   });
 });

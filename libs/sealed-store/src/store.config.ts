@@ -14,7 +14,9 @@ export class StoreConfig {
 
   @Setting('Standalone Redis URL (`redis://[:password@]host:port[/db]`, `rediss://` for TLS).')
   @IsOptional()
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  @Matches(/^rediss?:\/\/\S+$/, {
+    message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  })
   REDIS_URL?: string;
 
   @Setting('Sentinel addresses, `host:port,host:port`; used with REDIS_SENTINEL_NAME.')
@@ -47,7 +49,7 @@ export class StoreConfig {
   REDIS_COMMAND_TIMEOUT_MS = 2000;
 
   @Setting(
-    'Deployment pepper (at least 32 characters): keys the slot hash and salts key derivation. Optional; changing it makes every stored value unreachable.',
+    'Deployment pepper (at least 32 characters): keys the slot hash and salts key derivation. Without it, a Redis dump and a dictionary tell which usernames, client ids and addresses have entries; required in production by the authorization server. Changing it makes every stored value unreachable.',
   )
   @IsOptional()
   @IsString()
@@ -70,12 +72,22 @@ export class StoreConfig {
   }
 }
 
-/** Cross-field rules of the store settings. */
-export function storeConfigProblems(config: StoreConfig, production: boolean): string[] {
+/**
+ * Cross-field rules of the store settings. `pepperRequired`: the app stores entries under low-entropy
+ * secrets (usernames, addresses), whose unpeppered slots a dictionary reverses; production then needs one.
+ */
+export function storeConfigProblems(
+  config: StoreConfig,
+  production: boolean,
+  options: { pepperRequired?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   const addresses = [config.REDIS_URL, config.REDIS_SENTINELS, config.REDIS_CLUSTER_NODES].filter(
     Boolean,
   ).length;
+  if (config.REDIS_URL && !hasHost(config.REDIS_URL)) {
+    problems.push('REDIS_URL: must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379');
+  }
   if (addresses > 1) problems.push('REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES: set only one of them');
   if (config.backend === 'redis' && addresses === 0) {
     problems.push('STORE_BACKEND=redis needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
@@ -85,7 +97,20 @@ export function storeConfigProblems(config: StoreConfig, production: boolean): s
       'STORE_BACKEND: the memory store is refused in production (NODE_ENV=production); configure Redis',
     );
   }
+  if (production && options.pepperRequired && !config.STORE_PEPPER) {
+    problems.push(
+      'STORE_PEPPER: required in production (at least 32 random characters): without it a Redis dump and a dictionary reveal which usernames have sessions or failed sign-ins, and every sign-in address',
+    );
+  }
   return problems;
+}
+
+function hasHost(url: string): boolean {
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export function parseHostPorts(list: string): { host: string; port: number }[] {

@@ -180,7 +180,7 @@ describe(AccountStore.name, () => {
       const costly = { memoryCost: 8192, timeCost: 2, parallelism: 1 };
       const directory = AccountStore.fromObject(
         { users: { alice: { passwordHash: await hashPassword('wonderland', costly) } } },
-        { store, throttle: { maxFailuresPerUser: 100 } },
+        { store, throttle: { maxFailuresPerUserAddress: 100, delayAfterUserFailures: 100 } },
       );
       const time = async (user: string) => {
         const started = performance.now();
@@ -202,7 +202,7 @@ describe(AccountStore.name, () => {
       const costly = { memoryCost: 8192, timeCost: 2, parallelism: 1 };
       const directory = AccountStore.fromObject(
         { users: { alice: { passwordHash: await hashPassword('wonderland', costly) } } },
-        { store: new MemorySealedStore(new Envelope()), throttle: { maxFailuresPerUser: 1 } },
+        { store: new MemorySealedStore(new Envelope()), throttle: { maxFailuresPerUserAddress: 1 } },
       );
       let started = performance.now();
       await expect(directory.authenticate('alice', 'wrong', '192.0.2.4')).rejects.toBeInstanceOf(
@@ -245,31 +245,74 @@ function throttlingSuite(
     let n = 0;
     const address = () => `198.51.100.${++n}`;
 
-    it('throttles a username after the allowed failures, even with the right password', async () => {
-      const directory = accounts(store, { maxFailuresPerUser: 3, userWindowSeconds: 600 });
-      const ip = address();
+    it('locks a username out for the address that failed, not for the right password from elsewhere', async () => {
+      const directory = accounts(store, { maxFailuresPerUserAddress: 3, userAddressWindowSeconds: 600 });
+      const attacker = address();
       for (let i = 0; i < 3; i++) {
-        await expect(directory.authenticate('alice', 'wrong', ip)).rejects.toBeInstanceOf(LoginRefused);
+        await expect(directory.authenticate('alice', 'wrong', attacker)).rejects.toBeInstanceOf(LoginRefused);
       }
-      const throttled = await directory.authenticate('alice', 'wonderland', address()).catch((e: Error) => e);
+      const throttled = await directory.authenticate('alice', 'wonderland', attacker).catch((e: Error) => e);
       expect(throttled).toBeInstanceOf(LoginThrottled);
       expect((throttled as LoginThrottled).retryAfterSeconds).toBeGreaterThan(590);
       expect((throttled as LoginThrottled).retryAfterSeconds).toBeLessThanOrEqual(600);
-      // Other users are not affected.
-      await expect(directory.authenticate('bob', 'builder', ip)).resolves.toBe('b-0001');
+      // The owner, from a fresh address, signs in; the attacker's address stays locked for alice only.
+      await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
+      await expect(directory.authenticate('bob', 'builder', attacker)).resolves.toBe('b-0001');
+    });
+
+    it('slows a username down, never refuses it, when it fails from many addresses', async () => {
+      const directory = accounts(store, {
+        maxFailuresPerUserAddress: 2,
+        delayAfterUserFailures: 4,
+        userDelayBaseMs: 40,
+        userDelayMaxMs: 160,
+      });
+      // Eight addresses, two failures each: sixteen failures, none refused.
+      for (let i = 0; i < 8; i++) {
+        const ip = address();
+        for (let j = 0; j < 2; j++) {
+          await expect(directory.authenticate('alice', 'wrong', ip)).rejects.toBeInstanceOf(LoginRefused);
+        }
+      }
+      const started = performance.now();
+      await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(150);
+      expect(waited).toBeLessThan(1000);
+      // The success forgave the failures: no more waiting.
+      const again = performance.now();
+      await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
+      expect(performance.now() - again).toBeLessThan(100);
+    });
+
+    it('keeps accounts usable while one address tries to lock them all', async () => {
+      const directory = accounts(store, { maxFailuresPerUserAddress: 5 });
+      const attacker = address();
+      for (let round = 0; round < 3; round++) {
+        for (const user of ['alice', 'bob']) {
+          await directory.authenticate(user, 'wrong', attacker).catch(() => undefined);
+          await directory.authenticate(user, 'wrong', attacker).catch(() => undefined);
+        }
+      }
+      for (let i = 0; i < 10; i++) {
+        await expect(directory.authenticate('alice', 'x', attacker)).rejects.toBeInstanceOf(LoginThrottled);
+      }
+      await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
+      await expect(directory.authenticate('bob', 'builder', address())).resolves.toBe('b-0001');
     });
 
     it('throttles unknown usernames exactly like known ones', async () => {
-      const directory = accounts(store, { maxFailuresPerUser: 2 });
+      const directory = accounts(store, { maxFailuresPerUserAddress: 2 });
       for (const user of ['alice', 'ghost']) {
-        await expect(directory.authenticate(user, 'x', address())).rejects.toBeInstanceOf(LoginRefused);
-        await expect(directory.authenticate(user, 'x', address())).rejects.toBeInstanceOf(LoginRefused);
-        await expect(directory.authenticate(user, 'x', address())).rejects.toBeInstanceOf(LoginThrottled);
+        const ip = address();
+        await expect(directory.authenticate(user, 'x', ip)).rejects.toBeInstanceOf(LoginRefused);
+        await expect(directory.authenticate(user, 'x', ip)).rejects.toBeInstanceOf(LoginRefused);
+        await expect(directory.authenticate(user, 'x', ip)).rejects.toBeInstanceOf(LoginThrottled);
       }
     });
 
     it('forgives the failures of a username after a success', async () => {
-      const directory = accounts(store, { maxFailuresPerUser: 2 });
+      const directory = accounts(store, { maxFailuresPerUserAddress: 2 });
       const ip = address();
       await expect(directory.authenticate('bob', 'wrong', ip)).rejects.toBeInstanceOf(LoginRefused);
       await expect(directory.authenticate('bob', 'builder', ip)).resolves.toBe('b-0001');
@@ -288,25 +331,45 @@ function throttlingSuite(
       await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
     });
 
-    it('lets no burst of concurrent guesses past the limit', async () => {
-      const directory = accounts(store, { maxFailuresPerUser: 5 });
+    it('lets no burst of concurrent guesses from one address past the limit', async () => {
+      const directory = accounts(store, { maxFailuresPerUserAddress: 5 });
+      const ip = address();
       const outcomes = await Promise.all(
-        Array.from({ length: 20 }, () =>
-          directory.authenticate('alice', 'guess', address()).catch((e: Error) => e),
-        ),
+        Array.from({ length: 20 }, () => directory.authenticate('alice', 'guess', ip).catch((e: Error) => e)),
       );
       expect(outcomes.filter((o) => o instanceof LoginRefused)).toHaveLength(5);
       expect(outcomes.filter((o) => o instanceof LoginThrottled)).toHaveLength(15);
     });
 
+    it('makes a burst of concurrent guesses from many addresses wait longer and longer', async () => {
+      const directory = accounts(store, {
+        delayAfterUserFailures: 2,
+        userDelayBaseMs: 20,
+        userDelayMaxMs: 2000,
+      });
+      const started = performance.now();
+      const finished: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          directory.authenticate('alice', 'guess', address()).catch((e: Error) => {
+            finished.push(performance.now() - started);
+            return e;
+          }),
+        ),
+      );
+      // Two free guesses, then waits of 20, 40, … 640 ms: the last guess is answered after the longest one.
+      expect(Math.max(...finished)).toBeGreaterThanOrEqual(640);
+    });
+
     it('opens again when the window ends', async () => {
-      const directory = accounts(store, { maxFailuresPerUser: 1, userWindowSeconds: 1 });
+      const directory = accounts(store, { maxFailuresPerUserAddress: 1, userAddressWindowSeconds: 1 });
       const user = `window-${name.toLowerCase()}`;
-      await expect(directory.authenticate(user, 'x', address())).rejects.toBeInstanceOf(LoginRefused);
-      const throttled = await directory.authenticate(user, 'x', address()).catch((e: Error) => e);
+      const ip = address();
+      await expect(directory.authenticate(user, 'x', ip)).rejects.toBeInstanceOf(LoginRefused);
+      const throttled = await directory.authenticate(user, 'x', ip).catch((e: Error) => e);
       expect((throttled as LoginThrottled).retryAfterSeconds).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      await expect(directory.authenticate(user, 'x', address())).rejects.toBeInstanceOf(LoginRefused);
+      await expect(directory.authenticate(user, 'x', ip)).rejects.toBeInstanceOf(LoginRefused);
     });
   });
 }

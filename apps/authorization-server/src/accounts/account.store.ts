@@ -37,10 +37,7 @@ export class AccountStore {
   private readonly dummyHash: Promise<string>;
 
   private constructor(users: UserEntry[], options: AccountStoreOptions) {
-    for (const user of users) {
-      this.byUsername.set(user.username, user);
-      this.bySub.set(user.sub, user);
-    }
+    this.replaceUsers(users);
     this.throttle = new LoginThrottle(options.store, options.throttle);
     const params =
       options.dummyHashOptions ?? (users[0] ? hashOptionsOf(users[0].record.passwordHash) : undefined);
@@ -54,7 +51,12 @@ export class AccountStore {
 
   /** Reads and validates a users file (YAML or JSON); throws UsersFileInvalid listing every problem. */
   static async load(path: string, options: AccountStoreOptions): Promise<AccountStore> {
-    const accounts = new AccountStore(await readUsersFile(path), options);
+    return AccountStore.create(await readUsersFile(path), options);
+  }
+
+  /** The store of users already read and validated. */
+  static async create(users: UserEntry[], options: AccountStoreOptions): Promise<AccountStore> {
+    const accounts = new AccountStore(users, options);
     await accounts.dummyHash;
     return accounts;
   }
@@ -62,6 +64,19 @@ export class AccountStore {
   /** Same as {@link load} with the file's content already parsed (`{ users: { <username>: … } }`). */
   static fromObject(raw: unknown, options: AccountStoreOptions): AccountStore {
     return new AccountStore(validateUsers(raw, 'users'), options);
+  }
+
+  /**
+   * Serves these users from now on (the users file changed). Sign-ins already past the look-up finish with
+   * the user they found; tokens already issued live out their lifetime.
+   */
+  replaceUsers(users: UserEntry[]): void {
+    this.byUsername.clear();
+    this.bySub.clear();
+    for (const user of users) {
+      this.byUsername.set(user.username, user);
+      this.bySub.set(user.sub, user);
+    }
   }
 
   /** Number of users. */
@@ -77,8 +92,9 @@ export class AccountStore {
   }
 
   /**
-   * Checks a username and password and returns the account id. Throws LoginThrottled when the username
-   * or the address has too many recent attempts (before any hashing), LoginRefused otherwise.
+   * Checks a username and password and returns the account id. Throws LoginThrottled when this address has
+   * too many recent attempts, or too many failures for this username (before any hashing); a username with
+   * many failures from anywhere waits first. LoginRefused otherwise.
    */
   async authenticate(username: string, password: string, ip: string): Promise<string> {
     const name = typeof username === 'string' ? username.normalize('NFKC').trim().toLowerCase() : '';
@@ -95,7 +111,7 @@ export class AccountStore {
     // Unknown users are checked against a stand-in hash: the same work, the same answer.
     const matches = await verifyPassword(user?.record.passwordHash ?? (await this.dummyHash), password);
     if (!user || !matches || user.record.disabled) throw new LoginRefused();
-    await this.throttle.succeeded(name);
+    await this.throttle.succeeded(name, ip);
     return user.sub;
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Envelope } from '@cloakroom/envelope';
 import { MemorySealedStore } from '@cloakroom/sealed-store';
 import { LoginThrottled } from './accounts.errors.js';
+import { FailureThrottle } from '../throttle/failure.throttle.js';
 import { LoginThrottle, addressBucket } from './login.throttle.js';
 
 describe(addressBucket.name, () => {
@@ -25,11 +26,30 @@ describe(addressBucket.name, () => {
   });
 });
 
+describe(FailureThrottle.name, () => {
+  it('waits longer after each failure past the free ones, up to the cap', () => {
+    const throttle = new FailureThrottle(new MemorySealedStore(new Envelope()), 'x', {
+      maxFailuresPerAddress: 5,
+      addressWindowSeconds: 60,
+      delayAfterFailures: 5,
+      delayBaseMs: 250,
+      delayMaxMs: 8000,
+      windowSeconds: 60,
+    });
+    expect([1, 5, 6, 7, 8, 10, 11, 12, 1000].map((n) => throttle.delayFor(n))).toEqual([
+      0, 0, 250, 500, 1000, 4000, 8000, 8000, 8000,
+    ]);
+  });
+});
+
 describe(LoginThrottle.name, () => {
   it('answers with the time left in the window', async () => {
     let now = 1_000_000;
     const store = new MemorySealedStore(new Envelope(), { now: () => now });
-    const throttle = new LoginThrottle(store, { maxFailuresPerUser: 1, userWindowSeconds: 100 });
+    const throttle = new LoginThrottle(store, {
+      maxFailuresPerUserAddress: 1,
+      userAddressWindowSeconds: 100,
+    });
     await throttle.admit('alice', '192.0.2.1');
     now += 40_000;
     const error = await throttle.admit('alice', '192.0.2.1').catch((e: Error) => e);

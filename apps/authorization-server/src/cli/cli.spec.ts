@@ -12,6 +12,9 @@ import { loadJwks } from '../keys/jwks.js';
 import { main } from './cli.js';
 import type { CliIo } from './cli.io.js';
 
+const RELOAD =
+  'an authorization server running on this file reloads it within seconds (no restart); if the file were invalid it would keep the users it has and log why\n';
+
 interface Run {
   code: number;
   stdout: string;
@@ -65,7 +68,7 @@ describe('cli', () => {
         ],
         'wonderland\n',
       );
-      expect(added).toEqual({ code: 0, stdout: `added user alice in ${file}\n`, stderr: '' });
+      expect(added).toEqual({ code: 0, stdout: `added user alice in ${file}\n${RELOAD}`, stderr: '' });
       expect((await run(['users', 'set', 'bob', '--password', 'builder-1', '--file', file])).stderr).toMatch(
         /shell history/,
       );
@@ -80,7 +83,7 @@ describe('cli', () => {
         '--file',
         file,
       ]);
-      expect(updated.stdout).toBe(`updated user alice in ${file}\n`);
+      expect(updated.stdout).toBe(`updated user alice in ${file}\n${RELOAD}`);
 
       const text = readFileSync(file, 'utf8');
       expect(text.startsWith('# Our users.\n')).toBe(true);

@@ -25,6 +25,7 @@ export const USAGE = `Usage: cloakroom-as <command>
   keys list [--file <jwks.json>]
 
 The users file defaults to $USERS_FILE, then config/demo/users.yaml; the key file to $JWKS_FILE.
+A running authorization server reloads its users file when it changes: no restart needed.
 Algorithms: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA.
 `;
 

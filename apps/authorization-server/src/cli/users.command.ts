@@ -11,6 +11,8 @@ import type { CliIo } from './cli.io.js';
 
 const DEFAULT_USERS_FILE = 'config/demo/users.yaml';
 const MIN_PASSWORD_LENGTH = 8;
+const RELOAD_NOTE =
+  'an authorization server running on this file reloads it within seconds (no restart); if the file were invalid it would keep the users it has and log why\n';
 
 /** Claims settable from the command line: option name → field of the users file. */
 const CLAIM_OPTIONS = {
@@ -90,7 +92,7 @@ async function setUser(args: string[], io: CliIo): Promise<void> {
   if (values.enabled) users.set(username, 'disabled', undefined);
 
   await users.write();
-  io.stdout(`${exists ? 'updated' : 'added'} user ${username} in ${path}\n`);
+  io.stdout(`${exists ? 'updated' : 'added'} user ${username} in ${path}\n${RELOAD_NOTE}`);
 }
 
 async function removeUser(args: string[], io: CliIo): Promise<void> {
@@ -101,7 +103,7 @@ async function removeUser(args: string[], io: CliIo): Promise<void> {
   if (!users.has(username)) throw new CommandFailed(`no user ${username} in ${path}`);
   users.remove(username);
   await users.write();
-  io.stdout(`removed user ${username} from ${path}\n`);
+  io.stdout(`removed user ${username} from ${path}\n${RELOAD_NOTE}`);
 }
 
 async function listUsers(args: string[], io: CliIo): Promise<void> {
