@@ -1,4 +1,5 @@
-// Runs the demo stack on this machine: authorization server (3000), demo API (4000), gateway (8080).
+// Runs the demo stack on this machine: authorization server (3000), two demo APIs (orders on 4000, which may
+// see only app-orders-* groups, and directory on 4001, which may see them all), gateway (8080).
 // With REDIS_URL set, every service uses that Redis; without it, each keeps its data in its own memory
 // (fine for a look around, gone at restart). `npm start` builds first.
 import { spawn } from 'node:child_process';
@@ -8,6 +9,12 @@ import { connect } from 'node:net';
 const services = [
   { name: 'authorization-server', main: 'apps/authorization-server/dist/main.js', port: 3000 },
   { name: 'demo-api', main: 'apps/demo-api/dist/main.js', port: 4000 },
+  {
+    name: 'directory-api',
+    main: 'apps/demo-api/dist/main.js',
+    port: 4001,
+    env: { RESOURCE_AUDIENCE: 'http://localhost:4001', BASE_PATH: '/directory' },
+  },
   { name: 'gateway', main: 'apps/gateway/dist/main.js', port: 8080 },
 ];
 
@@ -45,12 +52,15 @@ if (process.env.REDIS_URL) {
 }
 // Plain-http localhost: the gateway's cookie cannot be Secure/__Host- here (the gateway warns about it).
 env.GATEWAY_COOKIE_INSECURE_DEV ??= 'true';
+// Each route forwards a token of its own API (RFC 8707), under 4 KiB whatever the user's groups.
+env.GATEWAY_ROUTES ??=
+  '/api=http://localhost:4000,/directory=http://localhost:4001;resource=http://localhost:4001';
 
 const children = [];
 let stopping = false;
 for (const service of services) {
   const child = spawn(process.execPath, [service.main], {
-    env: { ...env, PORT: String(service.port) },
+    env: { ...env, ...service.env, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
@@ -69,7 +79,8 @@ for (const service of services) {
   await waitForHealth(service);
 }
 console.log(
-  '\nCloakroom is up: open http://localhost:8080 and sign in as alice / wonderland or power-user / many-groups.',
+  '\nCloakroom is up: open http://localhost:8080 and sign in as alice / wonderland, power-user / many-groups\n' +
+    'or group-collector / thousands-of-groups.',
 );
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(0));

@@ -85,7 +85,7 @@ export async function startAuthorizationServer(
     const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
     const resourceClaims = new ResourceClaims(
       directory.resources,
-      directory.accounts,
+      accounts,
       () => config.ISSUER,
       directory.jwks.keys[0] as JoseJwk,
     );

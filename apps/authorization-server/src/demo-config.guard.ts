@@ -13,13 +13,14 @@ import type { UserEntry } from './accounts/users.file.js';
  */
 export const DEMO_FINGERPRINTS = {
   files: {
-    users: '257d009bcc1c6fd07fccde1481d51e3a120f93804bc4e02c8af80d532b90a119',
-    clients: '4ca555f6f8b771837acb3576bb584cf601a349e1c0907d140201af2f6988c03c',
-    resources: 'ab78ba66c99bb7c5dd8cdc08dbde125e5e789953fb058f5f688ab01abe1edf7c',
+    users: '15ec33ca1f7e0b6a004b362c36c5c8936d25d388d51605dc51443c7fa880e06a',
+    clients: '1f70b45815ed638a51b3977507871ee58807e48f9148d18ceca28bc5e5104729',
+    resources: 'e2842ba60a057d84b2a85981c8be627bce6597185ebb30433b97a634df5b0f4c',
   },
   passwordHashes: [
     'faaa0928232d4ec2d80750ee14331c1aabc846e210261faa4947afa9346cdfac',
     '7b582b6f66aa6f353c846e07f5343bff58a639d77d9fec2c4d348c0fc47e3d00',
+    'ed14a3e6c417a9c02f195e8ce148f76ea863fa60ca40d0d099ab00ebf6b79916',
   ],
   clientSecrets: [
     'cacba47eeeab55d388d4a49678aa9e585431fba0ef6371ff7121014b8f4ffd6f',
@@ -28,7 +29,11 @@ export const DEMO_FINGERPRINTS = {
 } as const;
 
 /** The demo's sign-ins, public in the README: a user re-hashed with one of them is still the demo's. */
-const DEMO_PASSWORDS: Record<string, string> = { alice: 'wonderland', 'power-user': 'many-groups' };
+const DEMO_PASSWORDS: Record<string, string> = {
+  alice: 'wonderland',
+  'power-user': 'many-groups',
+  'group-collector': 'thousands-of-groups',
+};
 
 /** Where the repository keeps the demo (the same relative place in the source tree and in dist). */
 export const DEMO_DIRECTORY = fileURLToPath(new URL('../../../config/demo', import.meta.url));

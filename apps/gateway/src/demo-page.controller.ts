@@ -8,9 +8,15 @@ import { GatewayContext } from './gateway.context.js';
 @Controller()
 export class DemoPageController {
   private readonly storeName: string;
+  /** The proxied route prefixes, for the page's hop measurements (HTML-escaped: an attribute value). */
+  private readonly routes: string;
 
   constructor(@Inject(GatewayContext) private readonly context: GatewayContext) {
     this.storeName = storeNameOf(context.config);
+    this.routes = context.config.routes
+      .map((route) => route.prefix)
+      .join(' ')
+      .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
   /** 503 while the session store is away: nobody can log in or stay logged in, and the page says so. */
@@ -28,7 +34,8 @@ export class DemoPageController {
     res.send(
       DEMO_PAGE.replaceAll('{{store}}', this.storeName)
         .replace('{{store-state}}', available ? 'available' : 'unavailable')
-        .replace('{{who}}', available ? 'Checking the session…' : PAGES.storeUnavailable.sentence),
+        .replace('{{who}}', available ? 'Checking the session…' : PAGES.storeUnavailable.sentence)
+        .replace('{{routes}}', this.routes),
     );
   }
 }
@@ -63,7 +70,7 @@ const DEMO_PAGE = `<!doctype html>
   .over { color: #b00020; font-weight: 600; }
 </style>
 </head>
-<body data-store="{{store-state}}">
+<body data-store="{{store-state}}" data-routes="{{routes}}">
 <h1>Cloakroom</h1>
 <p class="muted">The tokens stay in the cloakroom (server-side, encrypted); the browser holds a 43-character ticket.</p>
 
@@ -91,6 +98,12 @@ const DEMO_PAGE = `<!doctype html>
   <strong>Token budget</strong> <span class="muted">(the access token, had it travelled to your browser)</span>
   <table id="budget-claims"></table>
   <table id="budget-limits"></table>
+</div>
+
+<div class="card" id="hops" hidden>
+  <strong>Every hop</strong> <span class="muted">(the largest header line each hop carries; nginx's default buffer takes 8,192 bytes, Node.js 16,384 for all headers)</span>
+  <table id="hop-table"></table>
+  <p><button id="measure">Measure again</button></p>
 </div>
 
 <div class="card">
@@ -127,6 +140,28 @@ async function refresh() {
   $('cookie-note').textContent = 'The ' + session.sizes.cookie + ' bytes are what your browser sends with every request, and what it counts against its 4,096-byte limit: the name ' +
     name + ' (' + name.length + ') + "=" (1) + the ticket (' + (session.sizes.cookie - name.length - 1) + '). The attributes (HttpOnly, SameSite=Lax, Path=/ and, over https, Secure) came once, with the login, and are never sent back.';
   showBudget(session.budget);
+  measureHops(session).catch(() => undefined);
+}
+let lastSession;
+async function measureHops(session) {
+  lastSession = session;
+  const table = $('hop-table');
+  table.replaceChildren(row([['Hop'], ['Header line'], ['Bytes', 'num'], ['Groups seen', 'num'], ['Verdict']], true));
+  const verdict = (bytes) => bytes <= 8192 ? ['fits', ''] : ['over by ' + (bytes - 8192).toLocaleString(), 'over'];
+  const cookieLine = 'Cookie: '.length + session.sizes.cookie + 2;
+  table.appendChild(row([['browser → gateway'], ['Cookie'], [cookieLine.toLocaleString(), 'num'], ['', 'num'], verdict(cookieLine)]));
+  for (const prefix of (document.body.dataset.routes || '').split(' ').filter(Boolean)) {
+    const path = (prefix === '/api' ? '' : prefix) + '/api/whoami';
+    const response = await fetch(path, { credentials: 'same-origin' });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok || typeof answer.tokenBytes !== 'number') {
+      table.appendChild(row([['gateway → ' + prefix], ['Authorization'], ['', 'num'], ['', 'num'], [response.status + ' ' + (answer.reason || answer.error || response.statusText), 'over']]));
+      continue;
+    }
+    const line = 'Authorization: Bearer '.length + answer.tokenBytes + 2;
+    table.appendChild(row([['gateway → ' + prefix], ['Authorization'], [line.toLocaleString(), 'num'], [typeof answer.groupsCount === 'number' ? answer.groupsCount.toLocaleString() : '', 'num'], verdict(line)]));
+  }
+  $('hops').hidden = false;
 }
 function row(cells, header) {
   const tr = document.createElement('tr');
@@ -153,6 +188,7 @@ function showBudget(budget) {
     limits.appendChild(row([[limit.title], [limit.subject], [limit.measuredBytes.toLocaleString() + ' / ' + limit.limitBytes.toLocaleString(), 'num'], [verdict, limit.fits ? '' : 'over']]));
   }
 }
+$('measure').onclick = () => { if (lastSession) measureHops(lastSession).catch(() => undefined); };
 $('login').onclick = () => { location.href = '/auth/login?returnTo=/'; };
 $('logout').onclick = async () => {
   const response = await fetch('/auth/logout', { method: 'POST', headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });

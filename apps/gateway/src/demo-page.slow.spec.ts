@@ -60,7 +60,8 @@ describe('the demo page in Chromium', () => {
 
     await Promise.all([page.waitForURL(`${gatewayUrl}/`), page.click('#login')]);
     await page.waitForSelector('text=Logged in as Fixture alice');
-    const cookies = await context.cookies(gatewayUrl);
+    // The page's hop measurement may already have called the upstream, which sets a cookie of its own.
+    const cookies = (await context.cookies(gatewayUrl)).filter((c) => c.name !== 'upstream-pref');
     expect(cookies.map((c) => c.name)).toEqual(['__Host-cloakroom']);
     expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     expect(await page.textContent('#size-cookie')).toBe(String('__Host-cloakroom'.length + 1 + 43));
@@ -76,6 +77,11 @@ describe('the demo page in Chromium', () => {
     expect(await page.textContent('#cookie-note')).toContain(
       'the name __Host-cloakroom (16) + "=" (1) + the ticket (43)',
     );
+
+    // Every hop's largest header line: the Cookie the browser sends, the Authorization each route forwards.
+    await page.waitForSelector('#hop-table >> text=gateway → /api');
+    const hops = (await page.textContent('#hop-table'))!;
+    expect(hops).toContain(`browser → gatewayCookie${'Cookie: __Host-cloakroom='.length + 43 + 2}`);
 
     await page.click('#whoami');
     await page.waitForSelector('#answer:has-text("200")');

@@ -127,7 +127,7 @@ describe('gateway with the real authorization server', () => {
     const response = await jar.fetch(`${gateway.url}/api/whoami`);
     expect(response.status).toBe(200);
     const { tokenBytes } = (await response.json()) as { tokenBytes: number };
-    // 272 groups would make a 9.5 KB token: they left it as distributed claims, the line fits 4 KiB.
+    // 272 groups would make a 9.5 KB token; the demo's orders API may see only its 4 app-orders-* groups.
     expect(tokenBytes).toBeLessThanOrEqual(4096 - 'Authorization: Bearer \r\n'.length);
     const session = (await (await jar.fetch(`${gateway.url}/auth/session`)).json()) as {
       user: { sub: string; groupsCount?: number };
@@ -138,12 +138,10 @@ describe('gateway with the real authorization server', () => {
         limits: Array<{ subject: string; fits: boolean }>;
       };
     };
-    // The groups are no longer in the token: the gateway does not know them, the API resolves them.
-    expect(session.user.groupsCount).toBeUndefined();
+    expect(session.user.groupsCount).toBe(4);
     expect(session.sizes.accessToken).toBe(tokenBytes);
-    // The demo page's token budget: the token as forwarded fits every limit; no claim is groups any more.
+    // The demo page's token budget: the token as forwarded fits every limit.
     expect(session.budget.totalBytes).toBe(tokenBytes);
-    expect(session.budget.claims.map((c) => c.name)).not.toContain('groups');
     expect(session.budget.limits.filter((l) => !l.fits)).toEqual([]);
     expect(JSON.stringify(session)).not.toMatch(/eyJ|team-|app-/);
     // Redis memory of the session stays under 4 KB.

@@ -119,6 +119,20 @@ function demoGroups(): string[] {
 
 const ALICE_GROUPS = ['app-orders-readers', 'app-orders-writers', 'team-checkout-members'];
 
+/** group-collector's 5,000 groups: two of the orders application's, then project groups. */
+function collectorGroups(): string[] {
+  const apps = APPS.slice(0, 10);
+  const groups: string[] = [];
+  for (let project = 0; groups.length < 5000; project++) {
+    for (const app of apps) {
+      if (groups.length < 5000) groups.push(`proj-${String(project).padStart(3, '0')}-${app}-contributors`);
+    }
+  }
+  groups[0] = 'app-orders-readers';
+  groups[1] = 'app-orders-writers';
+  return groups;
+}
+
 async function cli(argv: string[], stdin = ''): Promise<void> {
   let stderr = '';
   const io = {
@@ -177,14 +191,32 @@ describe('config/demo/users.yaml', () => {
         ],
         'many-groups',
       );
+      await cli(
+        [
+          'users',
+          'set',
+          'group-collector',
+          '--password-stdin',
+          '--name',
+          'Group Collector',
+          '--email',
+          'group-collector@example.com',
+          '--email-verified',
+          'true',
+          '--groups',
+          collectorGroups().join(','),
+          ...file,
+        ],
+        'thousands-of-groups',
+      );
     }
     accounts = await AccountStore.load(USERS, { store });
   });
   afterAll(() => store.close());
 
-  it('holds alice and power-user, hashed with the argon2id defaults', async () => {
+  it('holds alice, power-user and group-collector, hashed with the argon2id defaults', async () => {
     const raw = parse(readFileSync(USERS, 'utf8')).users;
-    expect(Object.keys(raw)).toEqual(['alice', 'power-user']);
+    expect(Object.keys(raw)).toEqual(['alice', 'power-user', 'group-collector']);
     for (const user of Object.values(raw) as Array<{ passwordHash: string }>) {
       expect(user.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     }
@@ -192,6 +224,14 @@ describe('config/demo/users.yaml', () => {
     await expect(accounts.authenticate('power-user', 'many-groups', '192.0.2.10')).resolves.toBe(
       'power-user',
     );
+    await expect(accounts.authenticate('group-collector', 'thousands-of-groups', '192.0.2.10')).resolves.toBe(
+      'group-collector',
+    );
+  });
+
+  it("gives group-collector 5,000 groups, two of them the orders application's", () => {
+    const claims = accounts.findAccount('group-collector')!.claims(['openid', 'groups']);
+    expect(claims.groups).toEqual(collectorGroups());
   });
 
   it('gives alice her profile, email and three groups', () => {

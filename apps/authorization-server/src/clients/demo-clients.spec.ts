@@ -22,7 +22,7 @@ describe('config/demo/clients.yaml', () => {
     });
     expect(policies.get('gateway')).toEqual({
       firstParty: true,
-      resources: ['http://localhost:4000'],
+      resources: ['http://localhost:4000', 'http://localhost:4001'],
       scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
     });
     expect(clients.find((c) => c.client_id === 'demo-api')).toMatchObject({
@@ -33,7 +33,7 @@ describe('config/demo/clients.yaml', () => {
     });
     expect(policies.get('demo-api')).toEqual({
       firstParty: false,
-      resources: ['http://localhost:4000'],
+      resources: ['http://localhost:4000', 'http://localhost:4001'],
       scopes: [],
     });
   });
