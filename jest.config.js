@@ -19,6 +19,7 @@ export default {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@cloakroom/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@cloakroom/authorization-server/([a-z-]+)$': '<rootDir>/apps/authorization-server/src/$1.ts',
     '^@cloakroom/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -4,9 +4,13 @@ import {
   formatCookieReport,
   formatJsonReport,
   formatTokenReport,
+  formatPredictions,
+  predictAccessToken,
   TokenMalformed,
 } from '@cloakroom/token-budget';
-import { UsageError } from './cli.io.js';
+import { loadResources, readUsersFile } from '@cloakroom/authorization-server/directory-files';
+import type { ResourceServerDefinition, UserEntry } from '@cloakroom/authorization-server/directory-files';
+import { CommandFailed, UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
 import type { IssueTokenOptions } from './issue-token.js';
 import { USAGE } from './usage.js';
@@ -29,6 +33,8 @@ interface BudgetArgs {
   clientSecret?: string;
   resource?: string;
   redirectUri?: string;
+  users?: string;
+  resources?: string;
 }
 
 const VALUE_OPTIONS: Record<string, keyof BudgetArgs> = {
@@ -41,6 +47,8 @@ const VALUE_OPTIONS: Record<string, keyof BudgetArgs> = {
   '--client-secret': 'clientSecret',
   '--resource': 'resource',
   '--redirect-uri': 'redirectUri',
+  '--users': 'users',
+  '--resources': 'resources',
 };
 
 function parseBudgetArgs(argv: string[]): BudgetArgs {
@@ -63,11 +71,20 @@ function parseBudgetArgs(argv: string[]): BudgetArgs {
   if (positionals.length > 1) throw new UsageError('give one token (or - to read it from stdin)');
   if (positionals.length === 1) args.token = positionals[0];
 
-  const modes = [args.token !== undefined, args.cookie !== undefined, args.user !== undefined].filter(
-    Boolean,
-  ).length;
-  if (modes === 0) throw new UsageError('give a token, --cookie <header> or --user <id> --password <pw>');
-  if (modes > 1) throw new UsageError('give only one of: a token, --cookie, --user');
+  const modes = [
+    args.token !== undefined,
+    args.cookie !== undefined,
+    args.user !== undefined,
+    args.users !== undefined || args.resources !== undefined,
+  ].filter(Boolean).length;
+  if (modes === 0)
+    throw new UsageError(
+      'give a token, --cookie <header>, --user <id> --password <pw> or --users <file> --resources <file>',
+    );
+  if (modes > 1) throw new UsageError('give only one of: a token, --cookie, --user, --users');
+  if ((args.users === undefined) !== (args.resources === undefined)) {
+    throw new UsageError('--users and --resources go together');
+  }
   if (args.user !== undefined && args.password === undefined) throw new UsageError('--user needs --password');
   if (args.password !== undefined && args.user === undefined) throw new UsageError('--password needs --user');
   if ([args.token, args.cookie, args.password].filter((v) => v === '-').length > 1) {
@@ -100,6 +117,7 @@ export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDepen
     return 0;
   }
   const args = parseBudgetArgs(argv);
+  if (args.users !== undefined) return predictFiles(args, io);
   if (args.cookie !== undefined) {
     const analysis = analyzeCookieHeader(await resolve(args.cookie, io, 'Cookie header'));
     if (analysis.cookies.length === 0) throw new UsageError('the Cookie header holds no cookie');
@@ -126,4 +144,30 @@ export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDepen
     if (error instanceof TokenMalformed) throw new UsageError(`not a JWT: ${error.message}`);
     throw error;
   }
+}
+
+/** `--users <file> --resources <file>`: every user's token for every JWT resource, predicted without signing in. */
+async function predictFiles(args: BudgetArgs, io: CliIo): Promise<number> {
+  let users: UserEntry[];
+  let resources: ResourceServerDefinition[];
+  try {
+    users = await readUsersFile(args.users!);
+    resources = [...loadResources(args.resources!).values()];
+  } catch (error) {
+    throw new CommandFailed((error as Error).message);
+  }
+  const context = { issuer: args.issuer, clientId: args.clientId ?? 'gateway' };
+  const predictions = resources
+    .filter((resource) => resource.accessTokenFormat === 'jwt')
+    .flatMap((resource) =>
+      users.map((user) =>
+        predictAccessToken(
+          { username: user.username, sub: user.sub, groups: user.record.groups },
+          resource,
+          context,
+        ),
+      ),
+    );
+  io.stdout(args.json ? `${JSON.stringify(predictions, null, 2)}\n` : formatPredictions(predictions));
+  return predictions.every((p) => p.fitsBudget && p.verdicts.every((v) => v.fits)) ? 0 : 1;
 }

@@ -143,7 +143,10 @@ describe('cloakroom budget', () => {
   it.each([
     [[], 'no command given'],
     [['weigh'], 'unknown command weigh'],
-    [['budget'], 'give a token, --cookie <header> or --user <id> --password <pw>'],
+    [
+      ['budget'],
+      'give a token, --cookie <header>, --user <id> --password <pw> or --users <file> --resources <file>',
+    ],
     [['budget', 'a', 'b'], 'give one token'],
     [['budget', 'x', '--cookie', 'a=1'], 'give only one of'],
     [['budget', '--user', 'ada'], '--user needs --password'],
@@ -195,4 +198,52 @@ describe('cloakroom binary', () => {
     });
     expect(ok.stdout).toContain('Fits every limit.');
   }, 30000);
+});
+
+describe('cloakroom budget --users --resources', () => {
+  const users = fileURLToPath(new URL('../../../config/demo/users.yaml', import.meta.url));
+  const resources = fileURLToPath(new URL('../../../config/demo/resources.yaml', import.meta.url));
+
+  it("predicts every demo user's token for every demo API: under 4 KiB, groups moved where they would not fit", async () => {
+    const { code, stdout } = await run(['budget', '--users', users, '--resources', resources]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /group-collector → http:\/\/localhost:4001: \d{3,4} B, 5,000 groups seen; groups moved/,
+    );
+    expect(stdout).toMatch(/would be [\d,]+ B, over nginx/);
+    expect(stdout).toMatch(/alice → http:\/\/localhost:4000: \d+ B, 2 groups seen\n/);
+    expect(stdout).toContain('Every token fits its budget and every header limit.');
+  });
+
+  it('names the limits a resource with an unbounded budget would break, and exits 1', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'cloakroom-budget-'));
+    const file = join(dir, 'resources.yaml');
+    writeFileSync(
+      file,
+      'resources:\n  - indicator: http://wide.test\n    groupsClaim: true\n    tokenBudgetBytes: 65536\n',
+    );
+    const { code, stdout } = await run(['budget', '--users', users, '--resources', file, '--json']);
+    expect(code).toBe(1);
+    const predictions = JSON.parse(stdout) as Array<{
+      username: string;
+      moved: string[];
+      verdicts: Array<{ limitId: string; fits: boolean }>;
+    }>;
+    // power-user's 9.5 KB fit a 64 KiB budget: nothing is moved, and nginx and Apache would refuse the line.
+    const powerUser = predictions.find((p) => p.username === 'power-user')!;
+    expect(powerUser.moved).toEqual([]);
+    expect(powerUser.verdicts.filter((v) => !v.fits).map((v) => v.limitId)).toEqual([
+      'nginx-header-line',
+      'apache-field',
+    ]);
+  });
+
+  it('needs both files', async () => {
+    const { code, stderr } = await run(['budget', '--users', users]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--users and --resources go together');
+  });
 });

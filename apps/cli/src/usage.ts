@@ -3,6 +3,8 @@ export const USAGE = `Usage: cloakroom budget <jwt | -> [--cookie-name <name>] [
        cloakroom budget --cookie <Cookie header | -> [--json]
        cloakroom budget --user <id> --password <pw | -> [--issuer <url>] [--client-id <id>]
                         [--client-secret <secret>] [--resource <uri>] [--redirect-uri <uri>] [--json]
+       cloakroom budget --users <users file> --resources <resources file> [--issuer <url>]
+                        [--client-id <id>] [--json]
 
 Weighs a token before it breaks production: its size, header/payload/signature, each claim's share,
 and verdicts against the limits it meets on the way (each with its source):
@@ -18,6 +20,11 @@ JWT cookies, chunked ones (name.0, name.1 …) too.
   -                 read the token, the Cookie header or the password from stdin
   --json            print the analysis as JSON
   --issuer          authorization server for --user (default http://localhost:3000)
+  --users, --resources
+                    predict, for every user and every JWT resource of the authorization server's files,
+                    the access token as it would be issued: the groups the resource may see, the claims its
+                    byte budget moves to distributed claims, and the limits the line would break (and
+                    would have broken without the budget); exit 1 when any does not fit
   --user            sign in as this user through the sign-in form, as the client would (default client:
                     the demo gateway, its redirect URI and the demo API as resource) and weigh the
                     access token issued
