@@ -39,18 +39,21 @@ export class AuthorizationServerConfig extends OidcStoreConfig {
   APP_NAME = 'Cloakroom';
 
   @Setting(
-    'Users file (YAML or JSON) with argon2id password hashes, claims and groups.',
+    'Users file (YAML or JSON) with argon2id password hashes, claims and groups; reloaded when it changes. The default is the public demo, refused in production.',
     'config/demo/users.yaml',
   )
   @IsString()
   USERS_FILE = 'config/demo/users.yaml';
 
-  @Setting('Clients file (YAML or JSON).', 'config/demo/clients.yaml')
+  @Setting(
+    'Clients file (YAML or JSON). The default is the public demo, refused in production.',
+    'config/demo/clients.yaml',
+  )
   @IsString()
   CLIENTS_FILE = 'config/demo/clients.yaml';
 
   @Setting(
-    'Resource servers file (YAML or JSON): audience, token format, scopes, groups claim.',
+    'Resource servers file (YAML or JSON): audience, token format, scopes, groups claim. The default is the public demo, refused in production.',
     'config/demo/resources.yaml',
   )
   @IsString()
