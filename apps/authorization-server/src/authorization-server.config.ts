@@ -39,18 +39,21 @@ export class AuthorizationServerConfig extends OidcStoreConfig {
   APP_NAME = 'Cloakroom';
 
   @Setting(
-    'Users file (YAML or JSON) with argon2id password hashes, claims and groups.',
+    'Users file (YAML or JSON) with argon2id password hashes, claims and groups; reloaded when it changes. The default is the public demo, refused in production.',
     'config/demo/users.yaml',
   )
   @IsString()
   USERS_FILE = 'config/demo/users.yaml';
 
-  @Setting('Clients file (YAML or JSON).', 'config/demo/clients.yaml')
+  @Setting(
+    'Clients file (YAML or JSON). The default is the public demo, refused in production.',
+    'config/demo/clients.yaml',
+  )
   @IsString()
   CLIENTS_FILE = 'config/demo/clients.yaml';
 
   @Setting(
-    'Resource servers file (YAML or JSON): audience, token format, scopes, groups claim.',
+    'Resource servers file (YAML or JSON): audience, token format, scopes, groups claim. The default is the public demo, refused in production.',
     'config/demo/resources.yaml',
   )
   @IsString()
@@ -109,7 +112,7 @@ export class AuthorizationServerConfig extends OidcStoreConfig {
   CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS = 10;
 
   @Setting(
-    'Wrong client secrets for one client id from anywhere within CLIENT_AUTH_WINDOW_SECONDS after which every authentication of that client waits 250 ms, doubling each time up to CLIENT_AUTH_DELAY_MAX_MS (slowed down, never refused).',
+    'Wrong client secrets for one client id from anywhere within CLIENT_AUTH_WINDOW_SECONDS after which each further wrong secret is answered after 250 ms, doubling each time up to CLIENT_AUTH_DELAY_MAX_MS; the right secret never waits and is never counted.',
     10,
   )
   @IsInt()
@@ -117,7 +120,7 @@ export class AuthorizationServerConfig extends OidcStoreConfig {
   @Max(1_000_000)
   CLIENT_AUTH_DELAY_AFTER_FAILURES = 10;
 
-  @Setting('Longest wait of a slowed-down client authentication, in milliseconds.', 8000)
+  @Setting('Longest wait before a wrong client secret is answered, in milliseconds.', 8000)
   @IsInt()
   @Min(0)
   @Max(60_000)

@@ -28,4 +28,12 @@ describe(demoConfigRefusals.name, () => {
       "USERS_FILE: ./config/../config/demo/users.yaml is the public demo's users file, refused in production; set USERS_FILE",
     ]);
   });
+
+  it('is not shipped in the Docker image; compose mounts it for the demo only', () => {
+    const root = join(DEMO_DIRECTORY, '..', '..');
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).not.toMatch(/^COPY[ \t]+(\S+[ \t]+)*config\b/m);
+    const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain('- ./config/demo:/app/config/demo:ro');
+  });
 });

@@ -264,11 +264,11 @@ function throttlingSuite(
       const directory = accounts(store, {
         maxFailuresPerUserAddress: 2,
         delayAfterUserFailures: 4,
-        userDelayBaseMs: 40,
-        userDelayMaxMs: 160,
+        userDelayBaseMs: 100,
+        userDelayMaxMs: 400,
       });
-      // Eight addresses, two failures each: sixteen failures, none refused.
-      for (let i = 0; i < 8; i++) {
+      // Four addresses, two failures each: eight failures, none refused.
+      for (let i = 0; i < 4; i++) {
         const ip = address();
         for (let j = 0; j < 2; j++) {
           await expect(directory.authenticate('alice', 'wrong', ip)).rejects.toBeInstanceOf(LoginRefused);
@@ -277,12 +277,12 @@ function throttlingSuite(
       const started = performance.now();
       await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
       const waited = performance.now() - started;
-      expect(waited).toBeGreaterThanOrEqual(150);
-      expect(waited).toBeLessThan(1000);
+      expect(waited).toBeGreaterThanOrEqual(390);
+      expect(waited).toBeLessThan(5000);
       // The success forgave the failures: no more waiting.
       const again = performance.now();
       await expect(directory.authenticate('alice', 'wonderland', address())).resolves.toBe('alice');
-      expect(performance.now() - again).toBeLessThan(100);
+      expect(performance.now() - again).toBeLessThan(300);
     });
 
     it('keeps accounts usable while one address tries to lock them all', async () => {

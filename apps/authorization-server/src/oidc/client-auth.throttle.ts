@@ -24,9 +24,11 @@ type CurrentContext = { ip: string; set(field: string, value: string): void } | 
 
 /**
  * Throttles client secrets (client_secret_basic and client_secret_post, at /token, introspection,
- * revocation …) like passwords: per (client id, address) a lockout, per client id a growing delay. The one
- * place oidc-provider compares a secret is Client#compareClientSecret, so the throttle wraps that method of
- * this provider's Client class: it knows the client, and oidc-provider's request context knows the address.
+ * revocation …): per (client id, address) a lockout after too many wrong secrets, per client id a growing
+ * delay before each wrong secret is answered. Only failures count and only failures wait, so a busy client
+ * with the right secret is never slowed down, however many requests it makes at once. The one place
+ * oidc-provider compares a secret is Client#compareClientSecret, so the throttle wraps that method of this
+ * provider's Client class: it knows the client, and oidc-provider's request context knows the address.
  */
 export function throttleClientAuthentication(
   provider: Provider,
@@ -40,9 +42,10 @@ export function throttleClientAuthentication(
     const ctx = (Provider as unknown as { ctx: CurrentContext }).ctx;
     const address = ctx?.ip ?? '';
     try {
-      await throttle.admit(this.clientId, address);
+      const failures = await throttle.check(this.clientId, address);
       const matches = await compare.call(this, actual);
-      if (matches) await throttle.succeeded(this.clientId, address);
+      if (!matches) await throttle.failed(this.clientId, address);
+      else if (failures > 0) await throttle.succeeded(this.clientId, address, false);
       return matches;
     } catch (error) {
       if (error instanceof Throttled) {

@@ -29,11 +29,16 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *
  * - per (name, address): over the limit, that address is refused for that name. It locks out a guesser, not
  *   the name's owner, who signs in from elsewhere.
- * - per name, from anywhere: over the limit, every attempt waits first, longer each time up to a cap, but is
- *   never refused: many addresses guessing one name are slowed down, and no one can lock the name itself.
+ * - per name, from anywhere: over the limit, attempts wait, longer each time up to a cap, but are never
+ *   refused: many addresses guessing one name are slowed down, and no one can lock the name itself.
  *
- * Attempts are counted when admitted, before the secret is checked, atomically: concurrent guesses cannot all
- * slip under the limit, and a refused one computes no hash. A success clears both counts.
+ * Two ways to count, for two kinds of callers:
+ *
+ * - {@link admit} (passwords) counts every attempt when it is admitted, before the secret is checked,
+ *   atomically: concurrent guesses cannot all slip under the limit, and a refused one computes no hash. One
+ *   person does not sign in many times at once, so honest attempts never pile up; a success clears both.
+ * - {@link check} then {@link failed} (client secrets) count failures only, after the check: a client making
+ *   a hundred authentications at once from one address is never counted, and only a wrong secret waits.
  */
 export class FailureThrottle {
   constructor(
@@ -56,6 +61,31 @@ export class FailureThrottle {
     if (delay > 0) await this.wait(delay);
   }
 
+  /**
+   * Counts nothing: throws Throttled when the address has used up its failures for the name, else returns
+   * how many it has (a success need not clear a count of 0).
+   */
+  async check(name: string, address: string): Promise<number> {
+    const { maxFailuresPerAddress, addressWindowSeconds } = this.settings;
+    const pair = pairOf(name, address);
+    const failures = await this.store.countOf(`${this.namespace}-pair`, pair);
+    if (failures >= maxFailuresPerAddress) {
+      throw new Throttled(await retryAfter(this.store, `${this.namespace}-pair`, pair, addressWindowSeconds));
+    }
+    return failures;
+  }
+
+  /** Counts one failure, then waits as long as the name's failures from anywhere call for. */
+  async failed(name: string, address: string): Promise<void> {
+    const { addressWindowSeconds, windowSeconds } = this.settings;
+    const [, count] = await Promise.all([
+      countIn(this.store, `${this.namespace}-pair`, pairOf(name, address), addressWindowSeconds),
+      countIn(this.store, `${this.namespace}-name`, name, windowSeconds),
+    ]);
+    const delay = this.delayFor(count);
+    if (delay > 0) await this.wait(delay);
+  }
+
   /** The wait before the attempt that brings the name's count to `count`. */
   delayFor(count: number): number {
     const { delayAfterFailures, delayBaseMs, delayMaxMs } = this.settings;
@@ -63,11 +93,15 @@ export class FailureThrottle {
     return Math.min(delayMaxMs, delayBaseMs * 2 ** Math.min(30, count - delayAfterFailures - 1));
   }
 
-  /** The right secret: the name's failures are forgiven, from this address and from everywhere. */
-  async succeeded(name: string, address: string): Promise<void> {
+  /**
+   * The right secret: this address's failures for the name are forgiven, and with `everywhere` the name's
+   * failures from anywhere too (a person signing in; not a client, whose every success would erase the
+   * traces of a distributed guesser).
+   */
+  async succeeded(name: string, address: string, everywhere = true): Promise<void> {
     await Promise.all([
       this.store.resetCount(`${this.namespace}-pair`, pairOf(name, address)),
-      this.store.resetCount(`${this.namespace}-name`, name),
+      everywhere ? this.store.resetCount(`${this.namespace}-name`, name) : undefined,
     ]);
   }
 }
