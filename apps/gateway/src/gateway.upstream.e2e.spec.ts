@@ -176,6 +176,33 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     expect((await send(`${gateway.url}/api/whoami`, bob)).status).toBe(200);
   });
 
+  it('closes the upstream connection as soon as the client leaves in the middle of a body', async () => {
+    const target = new URL(`${gateway.url}/api/endless`);
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          agent: false,
+          headers: { cookie: alice },
+        },
+        (res) =>
+          res.once('data', () => {
+            expect(raw.streaming()).toBe(1);
+            req.destroy();
+            resolve();
+          }),
+      );
+      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      req.end();
+    });
+    const started = performance.now();
+    while (raw.streaming() > 0 && performance.now() - started < TIMEOUT_MS / 2)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(raw.streaming()).toBe(0);
+  });
+
   it('passes no Content-Length on 204 and HEAD answers, and no field the upstream names in Connection', async () => {
     const empty = await send(`${gateway.url}/api/no-content`, alice);
     expect(empty.status).toBe(204);
