@@ -203,10 +203,14 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     expect(raw.streaming()).toBe(0);
   });
 
-  it('passes no Content-Length on 204 and HEAD answers, and no field the upstream names in Connection', async () => {
+  it('passes no Content-Length on 204, 304 and HEAD answers, and no field the upstream names in Connection', async () => {
     const empty = await send(`${gateway.url}/api/no-content`, alice);
     expect(empty.status).toBe(204);
     expect(empty.headers['content-length']).toBeUndefined();
+    const notModified = await send(`${gateway.url}/api/not-modified`, alice);
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.etag).toBe('"1"');
+    expect(notModified.headers['content-length']).toBeUndefined();
     const head = await send(`${gateway.url}/api/junk?tag=head`, alice, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBeUndefined();

@@ -83,6 +83,8 @@ export async function startMisbehavingUpstream(): Promise<{
       }
       case '/api/no-content':
         return void write(response('204 No Content', ['content-length: 5']));
+      case '/api/not-modified':
+        return void write(response('304 Not Modified', ['content-length: 64', 'etag: "1"']));
       case '/api/connection-named':
         return void write(
           response('200 OK', ['connection: x-secret, keep-alive', 'x-secret: s', 'content-length: 2'], 'ok'),
