@@ -50,7 +50,7 @@ async function setUp(sessionPools: number) {
     t.forward(
       { upstream: upstreamUrl, owner, method: 'GET', path: '/', headers: { 'x-owner': owner }, body: null },
       res,
-      (_status, headers) => ({ 'content-length': headers['content-length'] }),
+      (_status, headers) => ({ 'content-length': String(headers['content-length']) }),
     ).catch(() => res.destroy());
   });
   const frontUrl = await listen(front);
