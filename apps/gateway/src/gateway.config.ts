@@ -173,7 +173,7 @@ export class GatewayConfig extends StoreConfig {
   GATEWAY_SESSION_CACHE_MAX_AGE_MS: number = 5000;
 
   @Setting(
-    "Longest wait for an upstream response head, counted from the request reaching the gateway's transport (waiting for a free connection and a head sent a byte at a time included): 504. Also the longest silence within a response body.",
+    "Longest wait for an upstream response head, counted from the request reaching the gateway's transport (waiting for a free connection, sending a request body and a head sent a byte at a time included): 504. Also the longest silence within a response body.",
     30_000,
   )
   @IsInt()

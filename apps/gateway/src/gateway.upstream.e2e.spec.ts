@@ -64,6 +64,13 @@ function send(
   });
 }
 
+/** Polls until `done` holds, for two seconds at most. */
+async function until(done: () => boolean): Promise<void> {
+  const started = performance.now();
+  while (!done() && performance.now() - started < 2000)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('gateway against misbehaving upstreams (raw TCP)', () => {
   let op: FixtureProvider;
   let raw: Awaited<ReturnType<typeof startMisbehavingUpstream>>;
@@ -79,6 +86,25 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
       (next) => next.origin === gateway.url && next.pathname === '/',
     );
     return `cloakroom=${jar.get(gateway.url, 'cloakroom')!}`;
+  }
+
+  /** A request for `/api/endless` whose body has started to arrive; the function given back leaves it. */
+  function openStream(cookie: string): Promise<() => void> {
+    const target = new URL(`${gateway.url}/api/endless`);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          agent: false,
+          headers: { cookie },
+        },
+        (res) => res.once('data', () => resolve(() => req.destroy())),
+      );
+      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      req.end();
+    });
   }
 
   /** The user the upstream saw, from a well-behaved answer. */
@@ -123,13 +149,13 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     'answers 502 to an empty or comma-only Content-Length (%s); /healthz answers within 100 ms, memory stays flat',
     async (path) => {
       const heapBefore = process.memoryUsage().heapUsed;
-      let slowestHealth = 0;
+      const healthMs: number[] = [];
       let loading = true;
       const health = (async () => {
         while (loading) {
           const started = performance.now();
           expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-          slowestHealth = Math.max(slowestHealth, performance.now() - started);
+          healthMs.push(performance.now() - started);
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       })();
@@ -144,7 +170,11 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
       expect(new Set(answers.map((a) => `${a.status} ${a.body}`))).toEqual(
         new Set(['502 {"error":"upstream_unavailable","reason":"invalid_response"}']),
       );
-      expect(slowestHealth).toBeLessThan(100);
+      // The 95th percentile: the test shares its process (and two cores) with the gateway and other suites.
+      healthMs.sort((x, y) => x - y);
+      expect(healthMs.length).toBeGreaterThan(5);
+      expect(healthMs[Math.floor(healthMs.length * 0.95)]).toBeLessThan(100);
+      expect(healthMs.at(-1)).toBeLessThan(500);
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);
     },
   );
@@ -164,22 +194,37 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
   });
 
   it('bounds the wait for a connection: requests beyond the limit answer 504 within the deadline', async () => {
-    const answers = await Promise.all(
-      Array.from({ length: CONNECTIONS_PER_SESSION + 2 }, () => send(`${gateway.url}/api/hang`, bob)),
-    );
-    const reasons = answers.map((a) => (JSON.parse(a.body) as { reason: string }).reason);
-    expect(answers.map((a) => a.status)).toEqual(Array(answers.length).fill(504));
-    // A waiting request may still get a connection freed by a neighbour's deadline just before its own.
-    expect(reasons).toContain('no_connection_in_time');
-    expect(new Set(reasons)).toEqual(new Set(['no_connection_in_time', 'response_head_timeout']));
-    for (const answer of answers) expect(answer.ms).toBeLessThan(TIMEOUT_MS + 400);
+    // Every connection of the session busy with a body that keeps coming (never idle long enough to time out).
+    const streams = await Promise.all(Array.from({ length: CONNECTIONS_PER_SESSION }, () => openStream(bob)));
+    const waiting = await Promise.all([1, 2].map(() => send(`${gateway.url}/api/hang`, bob)));
+    for (const answer of waiting) {
+      expect(answer.status).toBe(504);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'upstream_timeout', reason: 'no_connection_in_time' });
+      expect(answer.ms).toBeGreaterThan(TIMEOUT_MS - 50);
+      expect(answer.ms).toBeLessThan(TIMEOUT_MS + 400);
+    }
+    for (const close of streams) close();
+    await until(() => raw.streaming() === 0);
     expect((await send(`${gateway.url}/api/whoami`, bob)).status).toBe(200);
   });
 
-  it('passes no Content-Length on 204 and HEAD answers, and no field the upstream names in Connection', async () => {
+  it('closes the upstream connection as soon as the client leaves in the middle of a body', async () => {
+    const close = await openStream(alice);
+    expect(raw.streaming()).toBe(1);
+    close();
+    const started = performance.now();
+    await until(() => raw.streaming() === 0);
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+  });
+
+  it('passes no Content-Length on 204, 304 and HEAD answers, and no field the upstream names in Connection', async () => {
     const empty = await send(`${gateway.url}/api/no-content`, alice);
     expect(empty.status).toBe(204);
     expect(empty.headers['content-length']).toBeUndefined();
+    const notModified = await send(`${gateway.url}/api/not-modified`, alice);
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.etag).toBe('"1"');
+    expect(notModified.headers['content-length']).toBeUndefined();
     const head = await send(`${gateway.url}/api/junk?tag=head`, alice, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBeUndefined();

@@ -52,8 +52,9 @@ export class UpstreamTransport {
    */
   forward(request: UpstreamRequest, res: ServerResponse, shape: ResponseShaper): Promise<number> {
     return new Promise((resolve, reject) => {
+      const pool = this.pool(request.upstream.origin, request.owner);
       const relay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
-      this.pool(request.upstream.origin, request.owner).dispatch(
+      pool.dispatch(
         {
           path: request.path,
           method: request.method as Dispatcher.HttpMethod,
@@ -122,8 +123,11 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
         ),
       headTimeoutMs,
     );
+    // A client that leaves frees its upstream connection too, whether or not the answer had started.
     res.once('close', () => {
-      if (!res.writableFinished) this.fail(new UpstreamFailed(502, 'client_gone'));
+      if (res.writableFinished) return;
+      if (this.committed) this.controller?.abort(new UpstreamFailed(502, 'client_gone'));
+      else this.fail(new UpstreamFailed(502, 'client_gone'));
     });
   }
 

@@ -20,8 +20,14 @@ function named(user: string, tag: string): string {
  * An internal API over raw TCP that breaks HTTP/1.1 in the ways a gateway must survive, chosen by the request path.
  * It reads request heads only (the tests send no bodies) and answers each as its path says.
  */
-export async function startMisbehavingUpstream(): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMisbehavingUpstream(): Promise<{
+  url: string;
+  /** Connections still receiving `/api/endless`. */
+  streaming(): number;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
+  const endless = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -65,8 +71,20 @@ export async function startMisbehavingUpstream(): Promise<{ url: string; close()
         socket.once('close', () => clearInterval(timer));
         return;
       }
+      case '/api/endless': {
+        write(response('200 OK', ['transfer-encoding: chunked']));
+        endless.add(socket);
+        const timer = setInterval(() => write('5\r\nchunk\r\n'), 20);
+        socket.once('close', () => {
+          clearInterval(timer);
+          endless.delete(socket);
+        });
+        return;
+      }
       case '/api/no-content':
         return void write(response('204 No Content', ['content-length: 5']));
+      case '/api/not-modified':
+        return void write(response('304 Not Modified', ['content-length: 64', 'etag: "1"']));
       case '/api/connection-named':
         return void write(
           response('200 OK', ['connection: x-secret, keep-alive', 'x-secret: s', 'content-length: 2'], 'ok'),
@@ -103,6 +121,7 @@ export async function startMisbehavingUpstream(): Promise<{ url: string; close()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    streaming: () => endless.size,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
