@@ -22,6 +22,8 @@ export interface ApiProxyOptions {
   allowedOrigins: string[];
   publicUrl: URL;
   headerBudgetBytes: number;
+  /** A forwarded `Authorization` line above this is not sent at all. */
+  authorizationMaxBytes: number;
   transport: UpstreamTransportOptions;
   metrics: GatewayMetrics;
   warn: (message: string) => void;
@@ -112,7 +114,18 @@ export class ApiProxy {
     headers['x-forwarded-proto'] = this.forwardedProto;
     headers['x-forwarded-host'] = this.forwardedHost;
     headers.authorization = session.authorization;
-    this.observeHeader(session.authorization.length + 15);
+    const authorizationLine = 'Authorization: \r\n'.length + session.authorization.length;
+    this.observeHeader(authorizationLine);
+    if (authorizationLine > this.options.authorizationMaxBytes) {
+      this.options.metrics.upstreamRefusals.inc({ route: route.prefix, reason: 'token_too_large' });
+      this.options.warn(
+        `route ${route.prefix}: not forwarded, its Authorization line would be ${authorizationLine} bytes, over GATEWAY_AUTHORIZATION_MAX_BYTES (${this.options.authorizationMaxBytes}); give the API's resource a tokenBudgetBytes`,
+      );
+      return sendJson(res, 502, {
+        error: 'upstream_token_too_large',
+        reason: "the access token for this route's API is too large to forward",
+      });
+    }
     const method = req.method ?? 'GET';
     const hasBody =
       !BODYLESS.has(method) ||
@@ -137,6 +150,12 @@ export class ApiProxy {
     } catch (error) {
       if (!(error instanceof UpstreamFailed)) throw error;
       this.observeUpstream(route.prefix, error.status === 504 ? 'timeout' : 'unreachable', started);
+      if (error.reason === 'request_headers_refused') {
+        this.options.metrics.upstreamRefusals.inc({ route: route.prefix, reason: 'headers_refused' });
+        this.options.warn(
+          `route ${route.prefix}: the upstream answered 431 to a request whose Authorization line was ${authorizationLine} bytes`,
+        );
+      }
       if (res.headersSent || res.destroyed) return;
       sendJson(res, error.status, { error: error.error, reason: error.reason });
     }

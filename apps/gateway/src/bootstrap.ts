@@ -94,6 +94,7 @@ export async function startGateway(
     allowedOrigins: config.allowedOrigins,
     publicUrl: new URL(config.GATEWAY_PUBLIC_URL),
     headerBudgetBytes: config.GATEWAY_HEADER_BUDGET_BYTES,
+    authorizationMaxBytes: config.GATEWAY_AUTHORIZATION_MAX_BYTES,
     transport: {
       headTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
       bodyIdleTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,

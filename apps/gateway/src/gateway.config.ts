@@ -157,6 +157,15 @@ export class GatewayConfig extends StoreConfig {
   @Min(256)
   GATEWAY_HEADER_BUDGET_BYTES: number = 8192;
 
+  @Setting(
+    'A forwarded `Authorization` line (CRLF included) above this size is not sent at all: the request answers 502 `upstream_token_too_large`, with a log line and a metric, instead of a 431 or a dropped connection at the API (Node.js refuses 16 KiB of headers by default).',
+    16384,
+  )
+  @IsInt()
+  @Min(1024)
+  @Max(1_048_576)
+  GATEWAY_AUTHORIZATION_MAX_BYTES: number = 16384;
+
   @Setting('Opened sessions kept in process memory (0 disables the cache).', 10_000)
   @IsInt()
   @Min(0)

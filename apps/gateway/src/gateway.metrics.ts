@@ -34,6 +34,12 @@ export class GatewayMetrics {
     buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+  readonly upstreamRefusals = new Counter({
+    name: 'gateway_upstream_refusals_total',
+    help: 'Requests not delivered because of their headers, by route prefix and reason (token_too_large: not sent; headers_refused: the upstream answered 431).',
+    labelNames: ['route', 'reason'],
+    registers: [this.registry],
+  });
   readonly upstreamLatency = new Histogram({
     name: 'gateway_upstream_latency_seconds',
     help: 'Time to the upstream response headers, by route prefix and status class.',

@@ -303,4 +303,54 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     expect(seen['x-forwarded-proto']).toBe('http');
     expect(seen['x-forwarded-host']).toBe(new URL(gateway.url).host);
   });
+
+  it('answers 502 with a reason, a log line and a metric when the upstream refuses the request headers (431)', async () => {
+    const answer = await send(`${gateway.url}/api/too-large`, alice);
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: 'upstream_unavailable',
+      reason: 'request_headers_refused',
+    });
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_upstream_refusals_total\{route="\/api",reason="headers_refused"\} 1/);
+  });
+});
+
+describe('gateway with a hard cap on the forwarded Authorization line', () => {
+  it('never sends a line over GATEWAY_AUTHORIZATION_MAX_BYTES: 502 before any byte leaves, and a metric', async () => {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 600, groups: 272 });
+    const echo = await startFixtureUpstream();
+    const capped = await startGateway({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      ISSUER_URL: op.issuer,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+      GATEWAY_PUBLIC_URL: publicUrl,
+      GATEWAY_ROUTES: `/api=${echo.url}`,
+      GATEWAY_API_RESOURCE: FIXTURE_RESOURCE,
+      GATEWAY_SCOPES: FIXTURE_SCOPES,
+      GATEWAY_COOKIE_INSECURE_DEV: 'true',
+      GATEWAY_AUTHORIZATION_MAX_BYTES: '2048',
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      const jar = new CookieJar();
+      await jar.follow(
+        `${capped.url}/auth/login`,
+        (next) => next.origin === capped.url && next.pathname === '/',
+      );
+      const answer = await send(`${capped.url}/api/whoami`, `cloakroom=${jar.get(capped.url, 'cloakroom')!}`);
+      expect(answer.status).toBe(502);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'upstream_token_too_large' });
+      expect(echo.seen.filter((r) => r.url.startsWith('/api/whoami'))).toEqual([]);
+      const metrics = await (await fetch(`${capped.url}/metrics`)).text();
+      expect(metrics).toMatch(/gateway_upstream_refusals_total\{route="\/api",reason="token_too_large"\} 1/);
+    } finally {
+      await capped.close();
+      await op.close();
+      await echo.close();
+    }
+  });
 });

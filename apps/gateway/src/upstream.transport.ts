@@ -143,6 +143,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
   ): void {
     if (this.failure || status < 200) return; // interim answers (103) are not relayed
+    // The upstream (or a proxy before it) refused the gateway's own request headers: not the client's fault.
+    if (status === 431) return this.fail(new UpstreamFailed(502, 'request_headers_refused'));
     clearTimeout(this.timer);
     this.status = status;
     this.head = this.shape(status, headers);

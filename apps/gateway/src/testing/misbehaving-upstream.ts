@@ -60,6 +60,9 @@ export async function startMisbehavingUpstream(): Promise<{
         return void write(response('200 OK', ['content-length: ,'], 'x'.repeat(64)));
       case '/api/length-spaced-comma':
         return void write(response('200 OK', ['content-length:  , '], 'x'.repeat(64)));
+      case '/api/too-large':
+        // What Node.js answers to a request past its header limit (nginx's own refusal is a 400 page).
+        return void write(response('431 Request Header Fields Too Large', ['content-length: 0'], ''));
       case '/api/bad-chunk':
         return void write(response('200 OK', ['transfer-encoding: chunked'], 'zz\r\nhello\r\n0\r\n\r\n'));
       case '/api/hang':
