@@ -162,7 +162,7 @@ export class GatewayConfig extends StoreConfig {
     16384,
   )
   @IsInt()
-  @Min(1024)
+  @Min(256)
   @Max(1_048_576)
   GATEWAY_AUTHORIZATION_MAX_BYTES: number = 16384;
 

@@ -320,7 +320,7 @@ describe('gateway with a hard cap on the forwarded Authorization line', () => {
   it('never sends a line over GATEWAY_AUTHORIZATION_MAX_BYTES: 502 before any byte leaves, and a metric', async () => {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
-    const op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 600, groups: 272 });
+    const op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 600 });
     const echo = await startFixtureUpstream();
     const capped = await startGateway({
       NODE_ENV: 'test',
@@ -332,7 +332,7 @@ describe('gateway with a hard cap on the forwarded Authorization line', () => {
       GATEWAY_API_RESOURCE: FIXTURE_RESOURCE,
       GATEWAY_SCOPES: FIXTURE_SCOPES,
       GATEWAY_COOKIE_INSECURE_DEV: 'true',
-      GATEWAY_AUTHORIZATION_MAX_BYTES: '2048',
+      GATEWAY_AUTHORIZATION_MAX_BYTES: '256',
       LOG_LEVEL: 'silent',
     });
     try {
