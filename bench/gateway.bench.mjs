@@ -78,6 +78,21 @@ try {
       ],
     }),
   );
+  // The demo API's resource without a byte budget: this benchmark is about carrying power-user's whole 9.5 KB token
+  // (bench:hops measures the budgeted tokens).
+  writeFileSync(
+    join(dir, 'resources.yaml'),
+    stringify({
+      resources: [
+        {
+          indicator: RESOURCE,
+          scopes: ['orders:read', 'orders:write'],
+          groupsClaim: true,
+          tokenBudgetBytes: 1_048_576,
+        },
+      ],
+    }),
+  );
   const asPort = await freePort();
   // Tokens outlive the run: no scenario refreshes while it is measured.
   const as = await startAuthorizationServer({
@@ -88,7 +103,7 @@ try {
     REDIS_KEY_PREFIX: `${prefix}as:`,
     CLIENTS_FILE: join(dir, 'clients.yaml'),
     USERS_FILE: 'config/demo/users.yaml',
-    RESOURCES_FILE: 'config/demo/resources.yaml',
+    RESOURCES_FILE: join(dir, 'resources.yaml'),
     ACCESS_TOKEN_TTL_SECONDS: '7200',
   });
   stopAs = () => as.close();

@@ -54,10 +54,11 @@ export class ResourceServerDefinition {
   /**
    * Largest `Authorization: Bearer …` line, CRLF included, of a JWT access token for this API. Claims that would
    * exceed it leave the token as distributed claims, which the API fetches from the issuer's /claims endpoint.
+   * Above 8,192 a default nginx, above 16,384 a default Node.js refuses the request.
    */
   @IsInt()
   @Min(1024)
-  @Max(65536)
+  @Max(1_048_576)
   tokenBudgetBytes = 4096;
 
   /**
