@@ -177,7 +177,8 @@ describe(AccountStore.name, () => {
 
     it('makes an unknown user cost what a wrong password costs', async () => {
       // Real-cost hashes: a lookup that skipped hashing would answer in well under a millisecond.
-      const costly = { memoryCost: 8192, timeCost: 2, parallelism: 1 };
+      // Costly enough that a hash stands out on a loaded machine.
+      const costly = { memoryCost: 19456, timeCost: 4, parallelism: 1 };
       const directory = AccountStore.fromObject(
         { users: { alice: { passwordHash: await hashPassword('wonderland', costly) } } },
         { store, throttle: { maxFailuresPerUserAddress: 100, delayAfterUserFailures: 100 } },
@@ -199,7 +200,8 @@ describe(AccountStore.name, () => {
     });
 
     it('computes no hash once over the limit', async () => {
-      const costly = { memoryCost: 8192, timeCost: 2, parallelism: 1 };
+      // Costly enough that a hash stands out on a loaded machine.
+      const costly = { memoryCost: 19456, timeCost: 4, parallelism: 1 };
       const directory = AccountStore.fromObject(
         { users: { alice: { passwordHash: await hashPassword('wonderland', costly) } } },
         { store: new MemorySealedStore(new Envelope()), throttle: { maxFailuresPerUserAddress: 1 } },
