@@ -53,16 +53,18 @@ export class UpstreamTransport {
   forward(request: UpstreamRequest, res: ServerResponse, shape: ResponseShaper): Promise<number> {
     return new Promise((resolve, reject) => {
       const pool = this.pool(request.upstream.origin, request.owner);
-      const relay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
-      pool.dispatch(
-        {
-          path: request.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: request.body,
-        },
-        relay,
-      );
+      const options: Dispatcher.DispatchOptions = {
+        path: request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers,
+        body: request.body,
+      };
+      const relay: ResponseRelay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
+      // A keep-alive connection the upstream closed as the request went out: HTTP/1.1 lets an idempotent request
+      // without a body go once more, on another connection of the same pool (so still the same owner's).
+      if (request.body === null && IDEMPOTENT.has(request.method))
+        relay.retry = () => pool.dispatch(options, relay);
+      pool.dispatch(options, relay);
     });
   }
 
@@ -100,6 +102,10 @@ export class UpstreamTransport {
   }
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The connection failed before any byte of an answer: nothing was seen, sending again is safe. */
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 /** One exchange: a hard deadline for the head, the head held back until the first body bytes, backpressure. */
 class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -108,6 +114,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   private committed = false;
   private failure: UpstreamFailed | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Sends the request again, at most once. */
+  retry: (() => void) | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -162,8 +170,15 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
-    clearTimeout(this.timer);
     if (this.failure) return;
+    const retry = this.retry;
+    if (retry && this.status === 0 && CONNECTION_LOST.has((error as { code?: string }).code ?? '')) {
+      this.retry = undefined;
+      this.controller = undefined;
+      retry();
+      return;
+    }
+    clearTimeout(this.timer);
     if (this.committed) {
       this.failure = new UpstreamFailed(502, 'response_cut');
       this.res.destroy();
