@@ -1,3 +1,4 @@
+import { errors } from 'undici';
 /** No session for this request: no cookie, or an unknown, expired, altered or ended one. 401. */
 export class Unauthenticated extends Error {
   override readonly name = 'Unauthenticated';
@@ -68,6 +69,43 @@ export class UpstreamFailed extends Error {
     readonly reason: string,
   ) {
     super(`upstream request failed: ${reason}`);
+  }
+
+  /** What went wrong, in a few words the client may see; nothing from the upstream's bytes. */
+  static from(error: Error): UpstreamFailed {
+    if (error instanceof UpstreamFailed) return error;
+    const code = (error as { code?: string }).code;
+    switch (code) {
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        return new UpstreamFailed(502, 'connect_timeout');
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        return new UpstreamFailed(504, 'response_head_timeout');
+      case 'UND_ERR_BODY_TIMEOUT':
+        return new UpstreamFailed(504, 'response_body_timeout');
+      case 'UND_ERR_HEADERS_OVERFLOW':
+        return new UpstreamFailed(502, 'response_head_too_large');
+      case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      case 'UND_ERR_INFO':
+        return new UpstreamFailed(502, 'invalid_response');
+      case 'UND_ERR_SOCKET':
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return new UpstreamFailed(502, 'connection_closed');
+      case 'ECONNREFUSED':
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return new UpstreamFailed(502, 'connect_failed');
+      case 'UND_ERR_INVALID_ARG':
+      case 'UND_ERR_NOT_SUPPORTED':
+        return new UpstreamFailed(400, 'request_not_forwardable');
+      case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+        return new UpstreamFailed(400, 'request_body_length_mismatch');
+    }
+    if (error instanceof errors.HTTPParserError || error.name === 'HTTPParserError')
+      return new UpstreamFailed(502, 'invalid_response');
+    return new UpstreamFailed(502, 'upstream_error');
   }
 
   get error(): string {

@@ -217,6 +217,14 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
   });
 
+  it('sends a bodyless request once more on a new connection when a reused one turns out closed', async () => {
+    const carol = await login();
+    expect((await send(`${gateway.url}/api/whoami`, carol)).status).toBe(200);
+    const answer = await send(`${gateway.url}/api/reset-if-reused?tag=again`, carol);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ tag: 'again' });
+  });
+
   it('passes no Content-Length on 204, 304 and HEAD answers, and no field the upstream names in Connection', async () => {
     const empty = await send(`${gateway.url}/api/no-content`, alice);
     expect(empty.status).toBe(204);

@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Pool, errors } from 'undici';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { UpstreamFailed } from './errors.js';
 
@@ -53,16 +53,18 @@ export class UpstreamTransport {
   forward(request: UpstreamRequest, res: ServerResponse, shape: ResponseShaper): Promise<number> {
     return new Promise((resolve, reject) => {
       const pool = this.pool(request.upstream.origin, request.owner);
-      const relay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
-      pool.dispatch(
-        {
-          path: request.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: request.body,
-        },
-        relay,
-      );
+      const options: Dispatcher.DispatchOptions = {
+        path: request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers,
+        body: request.body,
+      };
+      const relay: ResponseRelay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
+      // A keep-alive connection the upstream closed as the request went out: HTTP/1.1 lets an idempotent request
+      // without a body go once more, on another connection of the same pool (so still the same owner's).
+      if (request.body === null && IDEMPOTENT.has(request.method))
+        relay.retry = () => pool.dispatch(options, relay);
+      pool.dispatch(options, relay);
     });
   }
 
@@ -100,6 +102,10 @@ export class UpstreamTransport {
   }
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The connection failed before any byte of an answer: nothing was seen, sending again is safe. */
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 /** One exchange: a hard deadline for the head, the head held back until the first body bytes, backpressure. */
 class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -108,6 +114,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   private committed = false;
   private failure: UpstreamFailed | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Sends the request again, at most once. */
+  retry: (() => void) | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -164,14 +172,21 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
-    clearTimeout(this.timer);
     if (this.failure) return;
+    const retry = this.retry;
+    if (retry && this.status === 0 && CONNECTION_LOST.has((error as { code?: string }).code ?? '')) {
+      this.retry = undefined;
+      this.controller = undefined;
+      retry();
+      return;
+    }
+    clearTimeout(this.timer);
     if (this.committed) {
       this.failure = new UpstreamFailed(502, 'response_cut');
       this.res.destroy();
       return;
     }
-    this.fail(classify(error));
+    this.fail(UpstreamFailed.from(error));
   }
 
   private commit(): boolean {
@@ -195,41 +210,4 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     this.controller?.abort(failure);
     this.reject(failure);
   }
-}
-
-/** What went wrong, in a few words the client may see; nothing from the upstream's bytes. */
-function classify(error: Error): UpstreamFailed {
-  if (error instanceof UpstreamFailed) return error;
-  const code = (error as { code?: string }).code;
-  switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return new UpstreamFailed(502, 'connect_timeout');
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return new UpstreamFailed(504, 'response_head_timeout');
-    case 'UND_ERR_BODY_TIMEOUT':
-      return new UpstreamFailed(504, 'response_body_timeout');
-    case 'UND_ERR_HEADERS_OVERFLOW':
-      return new UpstreamFailed(502, 'response_head_too_large');
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-    case 'UND_ERR_INFO':
-      return new UpstreamFailed(502, 'invalid_response');
-    case 'UND_ERR_SOCKET':
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new UpstreamFailed(502, 'connection_closed');
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new UpstreamFailed(502, 'connect_failed');
-    case 'UND_ERR_INVALID_ARG':
-    case 'UND_ERR_NOT_SUPPORTED':
-      return new UpstreamFailed(400, 'request_not_forwardable');
-    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
-      return new UpstreamFailed(400, 'request_body_length_mismatch');
-  }
-  if (error instanceof errors.HTTPParserError || error.name === 'HTTPParserError')
-    return new UpstreamFailed(502, 'invalid_response');
-  return new UpstreamFailed(502, 'upstream_error');
 }

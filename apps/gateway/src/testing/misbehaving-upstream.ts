@@ -33,18 +33,19 @@ export async function startMisbehavingUpstream(): Promise<{
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let buffered = '';
+    let served = 0;
     socket.on('data', (data) => {
       buffered += data.toString('latin1');
       let end: number;
       while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
         const head = buffered.slice(0, end);
         buffered = buffered.slice(end + 4);
-        answer(socket, head);
+        answer(socket, head, served++);
       }
     });
   });
 
-  function answer(socket: Socket, head: string): void {
+  function answer(socket: Socket, head: string, earlier: number): void {
     const [method, target] = head.split(' ', 2);
     const url = new URL(target, 'http://upstream');
     const authorization = /^authorization: (.*)$/im.exec(head)?.[1] ?? '';
@@ -65,6 +66,10 @@ export async function startMisbehavingUpstream(): Promise<{
         return void write(response('431 Request Header Fields Too Large', ['content-length: 0'], ''));
       case '/api/bad-chunk':
         return void write(response('200 OK', ['transfer-encoding: chunked'], 'zz\r\nhello\r\n0\r\n\r\n'));
+      case '/api/reset-if-reused':
+        // As if the upstream had closed an idle keep-alive connection just as the request went out.
+        if (earlier > 0) return void socket.destroy();
+        return void write(named(user, tag));
       case '/api/hang':
         return;
       case '/api/drip': {
