@@ -43,12 +43,14 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
   let gatewayUrl: string;
   let as: RunningAuthorizationServer;
   let refreshGrants = 0;
+  let redis: Awaited<ReturnType<typeof requireRedis>>;
+  let prefix: string;
   const figures: Record<string, number> = {};
   const cookies = new Map<number, string>();
 
   beforeAll(async () => {
-    const redis = await requireRedis();
-    const prefix = uniquePrefix('hops');
+    redis = await requireRedis();
+    prefix = uniquePrefix('hops');
     stops.push(async () => {
       await deletePrefix(redis, prefix);
       redis.disconnect();
@@ -200,6 +202,18 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
     const directory = await call(n, '/directory', [last, 'team-1']);
     expect(directory.groupsCount).toBe(n);
     expect(directory.memberOf).toEqual({ [last]: true, 'team-1': all.includes('team-1') });
+  });
+
+  it('keeps a 272-group session with a token for each of the two APIs under 4 KB of Redis memory', async () => {
+    await call(272, '/orders');
+    await call(272, '/directory');
+    const keys = await redis.keys(`${prefix}gw:gateway.session:*`);
+    const sizes = await Promise.all(
+      keys.map(async (key) => Number(await redis.call('MEMORY', 'USAGE', key))),
+    );
+    expect(sizes).toHaveLength(SIZES.length);
+    figures.sessionRedisBytesMax = Math.max(...sizes);
+    for (const bytes of sizes) expect(bytes).toBeLessThanOrEqual(4096);
   });
 
   it("refreshes each route's token once under 50 parallel calls", async () => {
