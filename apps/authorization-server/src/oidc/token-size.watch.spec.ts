@@ -58,6 +58,22 @@ describe(TokenSizeWatch.name, () => {
     );
   });
 
+  it("warns about a token within its resource's budget but over TOKEN_SIZE_BUDGET_BYTES", async () => {
+    const { lines, metrics, watch } = setup(2048);
+    const shaped = shapeAccessToken(payload, envelope, {
+      budgetBytes: 65536,
+      claimsEndpoint: 'https://as/claims',
+    });
+    watch.checkShaped(shaped, 'https://wide.example', 'gateway');
+    expect(shaped.moved).toEqual([]);
+    expect((JSON.parse(lines[0]) as { level: number; msg: string }).msg).toMatch(
+      /over TOKEN_SIZE_BUDGET_BYTES/,
+    );
+    expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).toContain(
+      'resource="https://wide.example"} 1',
+    );
+  });
+
   it('warns when even the kept claims are over budget', () => {
     const { lines, watch } = setup(8192);
     const heavy = { sub: 'x', scope: 's '.repeat(3000), groups: ['a'] };

@@ -23,7 +23,17 @@ export class TokenSizeWatch {
    * resource's budget, and a warning when even then it does not fit.
    */
   checkShaped(shaped: ShapedToken, resource: string, clientId: string | undefined): void {
-    if (shaped.moved.length === 0) return;
+    if (shaped.moved.length === 0) {
+      // Within its resource's budget, but a resource may allow more than the proxies on the way do.
+      if (shaped.bytes > this.budgetBytes) {
+        this.metrics.oversizedTokens.inc({ type: 'access_token', resource });
+        this.logger.warn(
+          { type: 'access_token', clientId, resource, bytes: shaped.bytes, budgetBytes: this.budgetBytes },
+          `access token for ${resource} is ${shaped.bytes} bytes on the wire, over TOKEN_SIZE_BUDGET_BYTES (${this.budgetBytes}); lower the resource's tokenBudgetBytes`,
+        );
+      }
+      return;
+    }
     this.metrics.oversizedTokens.inc({ type: 'access_token', resource });
     const fields = {
       type: 'access_token',
