@@ -15,6 +15,8 @@ describe('instrumentStore', () => {
     expect(await store.get('t.metrics', secret)).toEqual({ v: 1 });
     expect(await store.get('t.metrics', newSecret())).toBeUndefined();
     await expect(store.put('t.metrics', secret, { v: 1 }, -1)).rejects.toBeInstanceOf(StoreMisuse);
+    // destroyPointer compares and deletes in one step: timed like every other store write.
+    await store.destroyPointer('t.pointer', newSecret(), { namespace: 't.metrics', secret });
     // Not a measured operation: served by the store itself.
     expect(await store.ttl('t.metrics', secret)).toBeGreaterThan(0);
 
@@ -25,6 +27,7 @@ describe('instrumentStore', () => {
       )?.value;
     expect(count('put')).toBe(2);
     expect(count('get')).toBe(2);
+    expect(count('destroyPointer')).toBe(1);
     expect(count('ttl')).toBeUndefined();
     const errors = await metrics.storeErrors.get();
     expect(errors.values).toEqual([{ labels: { operation: 'put' }, value: 1 }]);

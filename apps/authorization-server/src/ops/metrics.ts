@@ -52,6 +52,7 @@ const MEASURED = new Set([
   'destroyIndex',
   'putPointer',
   'followPointer',
+  'destroyPointer',
   'increment',
   'countOf',
   'resetCount',
