@@ -170,6 +170,13 @@ describe(BffSessions.name, () => {
       expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
     });
 
+    it('keeps a session without a refresh token, refusing only the other resource', async () => {
+      const dek = await create({ refreshToken: undefined });
+      await expect(sessions.authorize(dek, ORDERS)).rejects.toBeInstanceOf(ResourceRefused);
+      expect((await sessions.authorize(dek))?.authorization).toBe('Bearer access-0');
+      expect(refresher.calls).toBe(0);
+    });
+
     it('forgets every resource token of a session that ends', async () => {
       const dek = await create();
       await sessions.authorize(dek, ORDERS);

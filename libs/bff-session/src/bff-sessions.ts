@@ -319,6 +319,8 @@ export class BffSessions {
       return currentHot;
     }
     if (!current.refreshToken) {
+      // Without a refresh token no other resource's token can be had; the session itself is still good.
+      if (resource !== undefined) throw new ResourceRefused(resource);
       await this.destroyUnlocked(dek, slot, 'refresh_failed');
       return undefined;
     }
