@@ -151,7 +151,8 @@ async function measureHops(session) {
   const cookieLine = 'Cookie: '.length + session.sizes.cookie + 2;
   table.appendChild(row([['browser → gateway'], ['Cookie'], [cookieLine.toLocaleString(), 'num'], ['', 'num'], verdict(cookieLine)]));
   for (const prefix of (document.body.dataset.routes || '').split(' ').filter(Boolean)) {
-    const path = (prefix === '/api' ? '' : prefix) + '/api/whoami';
+    // The demo APIs serve /api/whoami under their base path: /api itself, or /directory/api/whoami.
+    const path = (prefix === '/api' ? '' : prefix.replace(/\/$/, '')) + '/api/whoami';
     const response = await fetch(path, { credentials: 'same-origin' });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok || typeof answer.tokenBytes !== 'number') {
