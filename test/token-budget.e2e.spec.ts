@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { stringify } from 'yaml';
 import { loadConfig } from '@cloakroom/config';
 import { InvalidToken, ResourceServerConfig, TokenVerifier } from '@cloakroom/resource-server';
 import { BEARER_LINE_OVERHEAD_BYTES } from '@cloakroom/token-budget';
-import { hashPassword } from '../apps/authorization-server/src/accounts/password.hasher.js';
+import { writeUsersWithGroups } from './support/users-file.js';
 import { TestBrowser } from './support/browser.js';
 import { RP, signIn, startTestAuthorizationServer } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
@@ -35,9 +34,7 @@ describe('access tokens under a byte budget, whatever the group count (real auth
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloakroom-budget-'));
-    const passwordHash = await hashPassword(PASSWORD);
-    const users = Object.fromEntries(SIZES.map((n) => [`user-${n}`, { passwordHash, groups: groupsOf(n) }]));
-    writeFileSync(join(dir, 'users.yaml'), stringify({ users }));
+    await writeUsersWithGroups(dir, SIZES, groupsOf, PASSWORD);
     server = await startTestAuthorizationServer({
       env: { USERS_FILE: join(dir, 'users.yaml') },
       clients: [{ ...RP, resources: [ORDERS, DIRECTORY] }],

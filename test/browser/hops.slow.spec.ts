@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
 import { startAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
 import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
-import { hashPassword } from '../../apps/authorization-server/src/accounts/password.hasher.js';
+import { writeUsersWithGroups } from '../support/users-file.js';
 import { startDemoApi } from '../../apps/demo-api/src/bootstrap.js';
 import { startGateway } from '../../apps/gateway/src/bootstrap.js';
 import { signIn } from '../support/authorization-server.js';
@@ -65,9 +65,7 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
     ]);
     const issuer = `http://127.0.0.1:${asPort}`;
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const passwordHash = await hashPassword(PASSWORD);
-    const users = Object.fromEntries(SIZES.map((n) => [`user-${n}`, { passwordHash, groups: groupsOf(n) }]));
-    writeFileSync(join(dir, 'users.yaml'), stringify({ users }));
+    await writeUsersWithGroups(dir, SIZES, groupsOf, PASSWORD);
     writeFileSync(
       join(dir, 'clients.yaml'),
       stringify({

@@ -152,7 +152,7 @@ async function measureHops(session) {
   table.appendChild(row([['browser → gateway'], ['Cookie'], [cookieLine.toLocaleString(), 'num'], ['', 'num'], verdict(cookieLine)]));
   for (const prefix of (document.body.dataset.routes || '').split(' ').filter(Boolean)) {
     // The demo APIs serve /api/whoami under their base path: /api itself, or /directory/api/whoami.
-    const path = (prefix === '/api' ? '' : prefix.replace(/\/$/, '')) + '/api/whoami';
+    const path = (prefix === '/api' ? '' : (prefix.endsWith('/') ? prefix.slice(0, -1) : prefix)) + '/api/whoami';
     const response = await fetch(path, { credentials: 'same-origin' });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok || typeof answer.tokenBytes !== 'number') {
