@@ -5,7 +5,8 @@ import base from '../../jest.config.js';
 export default {
   ...base,
   rootDir: '../..',
-  testMatch: ['<rootDir>/test/browser/**/*.spec.ts'],
+  // The demo page's own Chromium suite sits beside the gateway it drives.
+  testMatch: ['<rootDir>/test/browser/**/*.spec.ts', '<rootDir>/apps/gateway/src/**/*.slow.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
 };

@@ -15,8 +15,7 @@ import { startFixtureUpstream } from './testing/fixture-upstream.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-// Slow suite (a real browser), not part of `npm test`:
-//   node --experimental-vm-modules node_modules/jest/bin/jest.js --testPathIgnorePatterns=/node_modules/ --testPathPatterns demo-page
+// Slow suite (a real browser), not part of `npm test`: `npm run test:browser`.
 describe('the demo page in Chromium', () => {
   let op: FixtureProvider;
   let upstream: Awaited<ReturnType<typeof startFixtureUpstream>>;
