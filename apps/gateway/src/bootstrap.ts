@@ -98,6 +98,7 @@ export async function startGateway(
     transport: {
       headTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
       bodyIdleTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+      streamIdleTimeoutMs: config.GATEWAY_STREAM_IDLE_TIMEOUT_MS,
       connectTimeoutMs: config.GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
       connectionsPerSession: config.GATEWAY_UPSTREAM_CONNECTIONS_PER_SESSION,
       sessionPools: config.GATEWAY_UPSTREAM_SESSION_POOLS,
@@ -124,6 +125,7 @@ export async function startGateway(
       else res.destroy();
     });
   });
+  proxy.serveUpgrades(server);
   await app.listen(config.PORT, config.HOST);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
