@@ -2,7 +2,13 @@ import { ServerResponse } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BffSessions, type HotSession, RefreshUnavailable, ResourceRefused } from '@cloakroom/bff-session';
+import {
+  BffSessions,
+  type HotSession,
+  type InvalidationBus,
+  RefreshUnavailable,
+  ResourceRefused,
+} from '@cloakroom/bff-session';
 import { StoreUnavailable } from '@cloakroom/sealed-store';
 import { checkCsrf, checkWebSocketOrigin } from './csrf.js';
 import { CsrfRejected, UpstreamFailed } from './errors.js';
@@ -10,6 +16,7 @@ import type { GatewayMetrics } from './gateway.metrics.js';
 import { SessionCookies } from './session.cookie.js';
 import { forwardedRequestHeaders, relayedResponseHeaders } from './upstream.headers.js';
 import { UpstreamTransport, type UpstreamTransportOptions } from './upstream.transport.js';
+import { WebSocketSessions } from './websocket.sessions.js';
 import { isWebSocketHandshake, spliceWebSocket } from './websocket.splice.js';
 
 export interface ProxyRoute {
@@ -22,6 +29,8 @@ export interface ProxyRoute {
 export interface ApiProxyOptions {
   routes: ProxyRoute[];
   sessions: BffSessions;
+  /** Carries session invalidations: open WebSockets of an ended session are closed. */
+  bus: InvalidationBus;
   cookies: SessionCookies;
   allowedOrigins: string[];
   publicUrl: URL;
@@ -46,6 +55,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  */
 export class ApiProxy {
   private readonly transport: UpstreamTransport;
+  private readonly webSockets: WebSocketSessions;
   private readonly allowedOrigins: Set<string>;
   private readonly forwardedProto: string;
   private readonly forwardedHost: string;
@@ -57,6 +67,7 @@ export class ApiProxy {
     this.forwardedProto = options.publicUrl.protocol.slice(0, -1);
     this.forwardedHost = options.publicUrl.host;
     this.transport = new UpstreamTransport(options.transport);
+    this.webSockets = new WebSocketSessions(options.sessions, options.bus);
   }
 
   /** The route serving this path, or undefined when the request is not for a proxied API. */
@@ -125,6 +136,7 @@ export class ApiProxy {
         return sendJson(res, 403, { error: 'csrf_check_failed', reason: error.reason });
       throw error;
     }
+    const ticket = SessionCookies.find(req.headers.cookie, this.options.cookies.session)!;
     const session = await this.authorize(req, res, route);
     if (session === undefined) return;
     const prepared = this.prepare(req, res, route, session);
@@ -145,6 +157,14 @@ export class ApiProxy {
           spliceWebSocket(socket, head, relayedResponseHeaders(101, 'GET', upstreamHeaders), upstream, {
             idleTimeoutMs: this.options.transport.streamIdleTimeoutMs,
           });
+          const untrack = this.webSockets.add({
+            ticket,
+            resource: route.resource,
+            sidKey: session.sidKey,
+            subKey: session.subKey,
+            close: () => socket.destroy(),
+          });
+          socket.once('close', untrack);
         },
       );
       this.observeUpstream(route.prefix, '1xx', started);
@@ -154,7 +174,13 @@ export class ApiProxy {
   }
 
   async close(): Promise<void> {
+    this.closeWebSockets();
     await this.transport.close();
+  }
+
+  /** Ends every WebSocket open through this instance; the HTTP server's close would wait for them. */
+  closeWebSockets(): void {
+    this.webSockets.closeAll();
   }
 
   /** The session for this request, or undefined when a refusal was answered. */

@@ -90,6 +90,7 @@ export async function startGateway(
   const proxy = new ApiProxy({
     routes: config.routes,
     sessions,
+    bus,
     cookies,
     allowedOrigins: config.allowedOrigins,
     publicUrl: new URL(config.GATEWAY_PUBLIC_URL),
@@ -135,6 +136,7 @@ export async function startGateway(
     close: () =>
       (closing ??= (async () => {
         server.closeAllConnections?.();
+        proxy.closeWebSockets();
         await app.close();
         await proxy.close();
         await bus.close();

@@ -131,6 +131,29 @@ describe('gateway streams: WebSockets and event streams', () => {
     expect(seen['x-forwarded-host']).toBe(new URL(gateway.url).host);
   });
 
+  it("closes a session's WebSockets when it logs out", async () => {
+    const jar = new CookieJar();
+    await jar.follow(
+      `${gateway.url}/auth/login`,
+      (next) => next.origin === gateway.url && next.pathname === '/',
+    );
+    const own = `cloakroom=${jar.get(gateway.url, 'cloakroom')!}`;
+    const mine = await open(`${gateway.url}/api/ws`, { origin: gateway.url, cookie: own });
+    const other = await open(`${gateway.url}/api/ws`, { origin: gateway.url, cookie });
+    const closed = new Promise((resolve) => mine.addEventListener('close', resolve));
+    const logout = await jar.fetch(`${gateway.url}/auth/logout`, {
+      method: 'POST',
+      headers: { 'x-csrf': '1', origin: gateway.url },
+    });
+    expect(logout.status).toBe(200);
+    await closed;
+    // Another session's socket stays open and working.
+    const echoed = nextMessage(other);
+    other.send('still here');
+    expect(await echoed).toBe('still here');
+    other.close();
+  });
+
   it('refuses a handshake without a session: 401', async () => {
     const before = upstream.handshakes.length;
     const answer = await handshake(`${gateway.url}/api/ws`, { origin: gateway.url });
