@@ -16,6 +16,7 @@ import { startStreamsUpstream } from './testing/websocket-upstream.js';
 import type { StreamsUpstream } from './testing/websocket-upstream.js';
 
 const TIMEOUT_MS = 500;
+const STREAM_IDLE_MS = 2500;
 
 interface Answer {
   status: number;
@@ -93,6 +94,7 @@ describe('gateway streams: WebSockets and event streams', () => {
       GATEWAY_SCOPES: FIXTURE_SCOPES,
       GATEWAY_COOKIE_INSECURE_DEV: 'true',
       GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      GATEWAY_STREAM_IDLE_TIMEOUT_MS: String(STREAM_IDLE_MS),
       LOG_LEVEL: 'silent',
     });
     const jar = new CookieJar();
@@ -152,6 +154,15 @@ describe('gateway streams: WebSockets and event streams', () => {
     other.send('still here');
     expect(await echoed).toBe('still here');
     other.close();
+  });
+
+  it('closes a WebSocket silent both ways for GATEWAY_STREAM_IDLE_TIMEOUT_MS', async () => {
+    const socket = await open(`${gateway.url}/api/ws`, { origin: gateway.url, cookie });
+    const started = performance.now();
+    await new Promise((resolve) => socket.addEventListener('close', resolve));
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(STREAM_IDLE_MS - 50);
+    expect(elapsed).toBeLessThan(STREAM_IDLE_MS * 2);
   });
 
   it('refuses a handshake without a session: 401', async () => {
