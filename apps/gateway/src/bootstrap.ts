@@ -90,6 +90,7 @@ export async function startGateway(
   const proxy = new ApiProxy({
     routes: config.routes,
     sessions,
+    bus,
     cookies,
     allowedOrigins: config.allowedOrigins,
     publicUrl: new URL(config.GATEWAY_PUBLIC_URL),
@@ -98,6 +99,7 @@ export async function startGateway(
     transport: {
       headTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
       bodyIdleTimeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+      streamIdleTimeoutMs: config.GATEWAY_STREAM_IDLE_TIMEOUT_MS,
       connectTimeoutMs: config.GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS,
       connectionsPerSession: config.GATEWAY_UPSTREAM_CONNECTIONS_PER_SESSION,
       sessionPools: config.GATEWAY_UPSTREAM_SESSION_POOLS,
@@ -124,6 +126,7 @@ export async function startGateway(
       else res.destroy();
     });
   });
+  proxy.serveUpgrades(server);
   await app.listen(config.PORT, config.HOST);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -133,6 +136,7 @@ export async function startGateway(
     close: () =>
       (closing ??= (async () => {
         server.closeAllConnections?.();
+        proxy.closeWebSockets();
         await app.close();
         await proxy.close();
         await bus.close();

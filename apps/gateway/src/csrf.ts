@@ -17,3 +17,12 @@ export function checkCsrf(
   const origin = headers.origin;
   if (origin === undefined || !allowedOrigins.has(origin)) throw new CsrfRejected('origin_not_allowed');
 }
+
+/**
+ * A WebSocket handshake is a GET that no CORS rule protects: a page of any site can open one and the browser adds
+ * the user's cookie. Browsers always send Origin on it, so one in the allow-list is required.
+ */
+export function checkWebSocketOrigin(headers: IncomingHttpHeaders, allowedOrigins: Set<string>): void {
+  const origin = headers.origin;
+  if (origin === undefined || !allowedOrigins.has(origin)) throw new CsrfRejected('origin_not_allowed');
+}

@@ -182,12 +182,20 @@ export class GatewayConfig extends StoreConfig {
   GATEWAY_SESSION_CACHE_MAX_AGE_MS: number = 5000;
 
   @Setting(
-    "Longest wait for an upstream response head, counted from the request reaching the gateway's transport (waiting for a free connection, sending a request body and a head sent a byte at a time included): 504. Also the longest silence within a response body.",
+    "Longest wait for an upstream response head, counted from the request reaching the gateway's transport (waiting for a free connection, sending a request body and a head sent a byte at a time included): 504. Also the longest silence within a response body, event streams aside. A WebSocket handshake has the same deadline.",
     30_000,
   )
   @IsInt()
   @Min(100)
   GATEWAY_UPSTREAM_TIMEOUT_MS: number = 30_000;
+
+  @Setting(
+    'Longest silence within an event stream (`text/event-stream` answers) and on a proxied WebSocket, either direction for a WebSocket; then the connection is closed. 0: no limit.',
+    3_600_000,
+  )
+  @IsInt()
+  @Min(0)
+  GATEWAY_STREAM_IDLE_TIMEOUT_MS: number = 3_600_000;
 
   @Setting('Connecting to an upstream fails after this long (502).', 5000)
   @IsInt()

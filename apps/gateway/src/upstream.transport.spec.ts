@@ -40,6 +40,7 @@ async function setUp(sessionPools: number) {
   const t = new UpstreamTransport({
     headTimeoutMs: 2000,
     bodyIdleTimeoutMs: 2000,
+    streamIdleTimeoutMs: 0,
     connectTimeoutMs: 1000,
     connectionsPerSession: 4,
     sessionPools,

@@ -1,5 +1,5 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { UpstreamFailed } from './errors.js';
@@ -9,6 +9,8 @@ export interface UpstreamTransportOptions {
   headTimeoutMs: number;
   /** Longest silence within a response body once the head has arrived. */
   bodyIdleTimeoutMs: number;
+  /** The same for an event stream (`text/event-stream`), which may stay quiet for long by design; 0: no limit. */
+  streamIdleTimeoutMs: number;
   connectTimeoutMs: number;
   /** Connections one session may hold to one upstream; further requests of that session wait their turn. */
   connectionsPerSession: number;
@@ -25,6 +27,9 @@ export interface UpstreamRequest {
   headers: Record<string, string | string[]>;
   body: Readable | null;
 }
+
+/** Called with the upstream's socket once it switched protocols (101); the caller owns the socket from then on. */
+export type UpgradeHandler = (headers: IncomingHttpHeaders, socket: Duplex) => void;
 
 /** Turns the upstream's status and header fields into what the client receives. */
 export type ResponseShaper = (
@@ -59,12 +64,34 @@ export class UpstreamTransport {
         headers: request.headers,
         body: request.body,
       };
-      const relay: ResponseRelay = new ResponseRelay(res, shape, this.options.headTimeoutMs, resolve, reject);
+      const relay: ResponseRelay = new ResponseRelay(res, shape, this.options, resolve, reject);
       // A keep-alive connection the upstream closed as the request went out: HTTP/1.1 lets an idempotent request
       // without a body go once more, on another connection of the same pool (so still the same owner's).
       if (request.body === null && IDEMPOTENT.has(request.method))
         relay.retry = () => pool.dispatch(options, relay);
       pool.dispatch(options, relay);
+    });
+  }
+
+  /**
+   * Asks the upstream to switch to the WebSocket protocol, under the same deadlines as {@link forward}. Resolves with
+   * 101 once `upgraded` has the upstream's socket (nothing is written to `res` then); any other answer is relayed into
+   * `res` as {@link forward} would, and failures reject the same way.
+   */
+  upgrade(
+    request: Omit<UpstreamRequest, 'method' | 'body'>,
+    res: ServerResponse,
+    shape: ResponseShaper,
+    upgraded: UpgradeHandler,
+  ): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const pool = this.pool(request.upstream.origin, request.owner);
+      const relay = new ResponseRelay(res, shape, this.options, resolve, reject);
+      relay.upgraded = upgraded;
+      pool.dispatch(
+        { path: request.path, method: 'GET', headers: request.headers, body: null, upgrade: 'websocket' },
+        relay,
+      );
     });
   }
 
@@ -87,9 +114,10 @@ export class UpstreamTransport {
     pool = new Pool(origin, {
       connections: this.options.connectionsPerSession,
       pipelining: 1,
-      // undici's own timers restart on every byte; ResponseRelay's deadline is the one that holds.
+      // undici's own timers restart on every byte; ResponseRelay's deadline is the one that holds. Body silence is
+      // timed by ResponseRelay too: its limit depends on the content type, which undici's timer cannot know.
       headersTimeout: this.options.headTimeoutMs,
-      bodyTimeout: this.options.bodyIdleTimeoutMs,
+      bodyTimeout: 0,
       connect: { timeout: this.options.connectTimeoutMs },
     });
     this.pools.set(key, pool);
@@ -106,7 +134,13 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The connection failed before any byte of an answer: nothing was seen, sending again is safe. */
 const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
-/** One exchange: a hard deadline for the head, the head held back until the first body bytes, backpressure. */
+const EVENT_STREAM = /^\s*text\/event-stream\s*(;|$)/i;
+
+/**
+ * One exchange: a hard deadline for the head, the head held back until the first body bytes (except an event
+ * stream's, sent at once: its client waits for it and the first event may be long in coming), a body idle limit,
+ * backpressure.
+ */
 class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
@@ -114,16 +148,22 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   private committed = false;
   private failure: UpstreamFailed | undefined;
   private readonly timer: NodeJS.Timeout;
+  private idle: NodeJS.Timeout | undefined;
+  private idleMs = 0;
   /** Sends the request again, at most once. */
   retry: (() => void) | undefined;
+  /** Set for a WebSocket handshake. */
+  upgraded: UpgradeHandler | undefined;
+  private switched = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly shape: ResponseShaper,
-    headTimeoutMs: number,
+    private readonly timeouts: UpstreamTransportOptions,
     private readonly resolve: (status: number) => void,
     private readonly reject: (error: UpstreamFailed) => void,
   ) {
+    const headTimeoutMs = timeouts.headTimeoutMs;
     this.timer = setTimeout(
       () =>
         this.fail(
@@ -133,7 +173,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     );
     // A client that leaves frees its upstream connection too, whether or not the answer had started.
     res.once('close', () => {
-      if (res.writableFinished) return;
+      clearTimeout(this.idle);
+      if (res.writableFinished || this.switched) return;
       if (this.committed) this.controller?.abort(new UpstreamFailed(502, 'client_gone'));
       else this.fail(new UpstreamFailed(502, 'client_gone'));
     });
@@ -156,17 +197,45 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     clearTimeout(this.timer);
     this.status = status;
     this.head = this.shape(status, headers);
+    const stream = EVENT_STREAM.test(String(headers['content-type'] ?? ''));
+    this.idleMs = stream ? this.timeouts.streamIdleTimeoutMs : this.timeouts.bodyIdleTimeoutMs;
+    this.armIdle();
+    // Not held back: Node would keep the head until the first write, and proxies in front buffer what is not flushed.
+    if (stream && this.commit()) this.res.flushHeaders();
+  }
+
+  onRequestUpgrade(
+    _controller: Dispatcher.DispatchController,
+    _status: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
+    clearTimeout(this.timer);
+    if (this.failure || this.upgraded === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.switched = true;
+    this.upgraded(headers, socket);
+    this.resolve(101);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.failure || !this.commit()) return;
+    this.idle?.refresh();
     if (!this.res.write(chunk)) {
+      // A client slow to read is no silence of the upstream's.
+      clearTimeout(this.idle);
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      this.res.once('drain', () => {
+        this.armIdle();
+        controller.resume();
+      });
     }
   }
 
   onResponseEnd(): void {
+    clearTimeout(this.idle);
     if (this.failure || !this.commit()) return;
     this.res.end();
   }
@@ -181,12 +250,26 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
       return;
     }
     clearTimeout(this.timer);
+    clearTimeout(this.idle);
     if (this.committed) {
       this.failure = new UpstreamFailed(502, 'response_cut');
       this.res.destroy();
       return;
     }
     this.fail(UpstreamFailed.from(error));
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    if (this.idleMs > 0 && !this.failure) this.idle = setTimeout(() => this.onIdle(), this.idleMs);
+  }
+
+  private onIdle(): void {
+    const silence = new UpstreamFailed(504, 'response_body_timeout');
+    if (!this.committed) return this.fail(silence);
+    this.failure = silence;
+    this.controller?.abort(silence);
+    this.res.destroy();
   }
 
   private commit(): boolean {
@@ -206,6 +289,7 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   private fail(failure: UpstreamFailed): void {
     if (this.failure || this.committed) return;
     clearTimeout(this.timer);
+    clearTimeout(this.idle);
     this.failure = failure;
     this.controller?.abort(failure);
     this.reject(failure);
