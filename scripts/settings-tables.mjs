@@ -6,6 +6,7 @@ const app = (path) => import(new URL(`../apps/${path}`, import.meta.url).href);
 
 export const SETTINGS_TABLES = [
   { title: 'store', load: async () => (await import('@cloakroom/sealed-store')).StoreConfig },
+  { title: 'shutdown', load: async () => (await import('@cloakroom/config')).ShutdownConfig },
   {
     title: 'authorization-server',
     load: async () =>

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
+import { ShutdownConfig } from '@cloakroom/config';
 import { StoreConfig } from '@cloakroom/sealed-store';
 // @ts-expect-error plain ESM script without types
 import { SETTINGS_TABLES, renderTable } from '../scripts/settings-tables.mjs';
@@ -13,6 +14,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 // The sources of the tables (the script reads the same classes from the build output).
 const SCHEMAS: Record<string, abstract new () => object> = {
   store: StoreConfig,
+  shutdown: ShutdownConfig,
   'authorization-server': AuthorizationServerConfig,
   accounts: AccountsConfig,
   gateway: GatewayConfig,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GracefulShutdown } from '@cloakroom/config';
 import type { DynamicModule } from '@nestjs/common';
 import Provider from 'oidc-provider';
 import { SealedStore } from '@cloakroom/sealed-store';
@@ -19,6 +20,7 @@ export interface AuthorizationServerParts {
   authenticator: Authenticator;
   policies: ClientPolicies;
   resourceClaims: ResourceClaims;
+  shutdown: GracefulShutdown;
 }
 
 /** The Nest side of the authorization server: interaction pages and operations endpoints. */
@@ -36,6 +38,7 @@ export class AuthorizationServerModule {
         { provide: Authenticator, useValue: parts.authenticator },
         { provide: ClientPolicies, useValue: parts.policies },
         { provide: ResourceClaims, useValue: parts.resourceClaims },
+        { provide: GracefulShutdown, useValue: parts.shutdown },
         InteractionService,
       ],
     };

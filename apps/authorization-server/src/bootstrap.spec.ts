@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { connectionRefused, openRaw } from '../../../test/support/raw-http.js';
 import { testRedisUrl } from '../../../test/support/redis.js';
 import { hashPassword } from './accounts/password.hasher.js';
 import { StartupInvalid, startAuthorizationServer } from './bootstrap.js';
@@ -167,6 +168,37 @@ describe(startAuthorizationServer.name, () => {
       });
       expect(first.status).toBe(200);
       expect(await first.json()).toEqual({ active: false });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('close(): drains requests begun before it (discovery 200, /readyz 503), refuses new connections', async () => {
+    const server = await startAuthorizationServer({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      REDIS_URL: testRedisUrl(),
+    });
+    try {
+      const begun = async (path: string) => {
+        const connection = await openRaw(server.listenUrl);
+        connection.write(`GET ${path} HTTP/1.1\r\nHost: as\r\n`);
+        return connection;
+      };
+      const discovery = await begun('/.well-known/openid-configuration');
+      const probe = await begun('/readyz');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const closed = server.close();
+      expect(await connectionRefused(server.listenUrl)).toBe(true);
+      for (const connection of [discovery, probe]) connection.write('\r\n');
+      await Promise.all([discovery.closed, probe.closed]);
+      expect(discovery.received()).toMatch(/^HTTP\/1\.1 200 /);
+      expect(discovery.received()).toMatch(/\r\nConnection: close\r\n/i);
+      expect(discovery.received()).toContain('"issuer"');
+      expect(probe.received()).toMatch(/^HTTP\/1\.1 503 /);
+      expect(probe.received()).toContain('"status":"shutting_down"');
+      await closed;
     } finally {
       await server.close();
     }

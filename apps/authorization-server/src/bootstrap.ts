@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { checkConfig, isProduction } from '@cloakroom/config';
+import { GracefulShutdown, ShutdownConfig, checkConfig, isProduction } from '@cloakroom/config';
 import { StoreConfig, createSealedStore, storeConfigProblems } from '@cloakroom/sealed-store';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import {
@@ -39,7 +39,10 @@ export interface RunningAuthorizationServer {
   provider: Provider;
   store: SealedStore;
   metrics: AuthorizationServerMetrics;
+  /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the store. */
   close(): Promise<void>;
+  /** How long `close` may take: the grace period, plus time for the store to close. */
+  closeDeadlineMs: number;
 }
 
 /**
@@ -51,7 +54,11 @@ export async function startAuthorizationServer(
   options: { unsealedMemoryAdapter?: boolean } = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
-  const { config, storeConfig, accountsConfig, directory } = await checkStartup(env, production);
+  const { config, storeConfig, accountsConfig, shutdownConfig, directory } = await checkStartup(
+    env,
+    production,
+  );
+  const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
   const metrics = new AuthorizationServerMetrics();
   const rawStore = createSealedStore(storeConfig);
@@ -66,6 +73,7 @@ export async function startAuthorizationServer(
   // Port 0 (tests): bind first so the issuer can name the real port.
   const server = express();
   const httpServer = await listen(server, config.PORT, config.HOST);
+  shutdown.watch(httpServer);
   const listenUrl = `http://${config.HOST}:${(httpServer.address() as AddressInfo).port}`;
   if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
 
@@ -114,6 +122,7 @@ export async function startAuthorizationServer(
         authenticator: accounts,
         policies: new ClientPolicies(directory.policies),
         resourceClaims,
+        shutdown,
       }),
       new (await import('@nestjs/platform-express')).ExpressAdapter(server),
       { bodyParser: false, logger: new PinoNestLogger(logger) },
@@ -125,7 +134,7 @@ export async function startAuthorizationServer(
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
     app.use(mountProvider(provider));
-    app.enableShutdownHooks();
+    // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
     await app.init();
 
     logger.info({ issuer: config.ISSUER, listen: listenUrl }, 'authorization server listening');
@@ -136,11 +145,12 @@ export async function startAuthorizationServer(
       provider,
       store,
       metrics,
+      closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000,
       close: async () => {
         usersWatch?.close();
+        const { forced } = await shutdown.drain();
+        if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
         await app.close();
-        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        httpServer.closeAllConnections();
         await rawStore.close();
       },
     };
@@ -169,13 +179,21 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     storeConfigProblems(c, production, { pepperRequired: true }),
   );
   const accounts = checkConfig(AccountsConfig, env);
+  const shutdown = checkConfig(ShutdownConfig, env);
   const files = await readDirectory(server.config, env, production);
-  const problems = [...server.problems, ...store.problems, ...accounts.problems, ...files.problems];
+  const problems = [
+    ...server.problems,
+    ...store.problems,
+    ...accounts.problems,
+    ...shutdown.problems,
+    ...files.problems,
+  ];
   if (problems.length > 0 || !files.directory) throw new StartupInvalid(problems);
   return {
     config: server.config,
     storeConfig: store.config,
     accountsConfig: accounts.config,
+    shutdownConfig: shutdown.config,
     directory: files.directory,
   };
 }

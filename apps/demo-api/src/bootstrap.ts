@@ -6,7 +6,7 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { pino } from 'pino';
-import { loadConfig } from '@cloakroom/config';
+import { ConfigInvalid, GracefulShutdown, ShutdownConfig, checkConfig } from '@cloakroom/config';
 import {
   ResourceServerExceptionFilter,
   ResourceServerModule,
@@ -25,12 +25,20 @@ export interface RunningDemoApi {
   url: string;
   app: INestApplication;
   verifiers: Verifiers;
+  /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the app. */
   close(): Promise<void>;
+  /** How long `close` may take. */
+  closeDeadlineMs: number;
 }
 
 @Module({})
 class DemoApiModule {
-  static register(config: DemoApiConfig, verifiers: Verifiers, metrics: DemoApiMetrics): DynamicModule {
+  static register(
+    config: DemoApiConfig,
+    verifiers: Verifiers,
+    metrics: DemoApiMetrics,
+    shutdown: GracefulShutdown,
+  ): DynamicModule {
     return {
       module: DemoApiModule,
       imports: [ResourceServerModule.forRoot(config, verifiers)],
@@ -38,6 +46,7 @@ class DemoApiModule {
       providers: [
         { provide: OrderBook, useValue: new OrderBook() },
         { provide: DemoApiMetrics, useValue: metrics },
+        { provide: GracefulShutdown, useValue: shutdown },
       ],
     };
   }
@@ -47,11 +56,16 @@ class DemoApiModule {
 export async function startDemoApi(
   env: Record<string, string | undefined> = process.env,
 ): Promise<RunningDemoApi> {
-  const config = loadConfig(DemoApiConfig, env, (c) => demoApiConfigProblems(c, env));
+  const settings = checkConfig(DemoApiConfig, env, (c) => demoApiConfigProblems(c, env));
+  const shutdownSettings = checkConfig(ShutdownConfig, env);
+  const problems = [...settings.problems, ...shutdownSettings.problems];
+  if (problems.length > 0) throw new ConfigInvalid(problems);
+  const config = settings.config;
+  const shutdown = new GracefulShutdown(shutdownSettings.config.SHUTDOWN_GRACE_MS);
   const logger = pino({ name: 'demo-api', level: config.LOG_LEVEL, redact: ['req.headers.authorization'] });
   const verifiers = createVerifiers(config);
   const metrics = new DemoApiMetrics(verifiers);
-  const app = await NestFactory.create(DemoApiModule.register(config, verifiers, metrics), {
+  const app = await NestFactory.create(DemoApiModule.register(config, verifiers, metrics, shutdown), {
     bodyParser: false,
     logger: ['error', 'warn'],
   });
@@ -84,11 +98,23 @@ export async function startDemoApi(
     new ResourceServerExceptionFilter(config.RESOURCE_AUDIENCE, config.DPOP_ALGORITHMS.split(',')),
   );
   if (config.BASE_PATH) app.setGlobalPrefix(config.BASE_PATH, { exclude: ['healthz', 'readyz', 'metrics'] });
-  app.enableShutdownHooks();
+  // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
+  await app.init();
+  shutdown.watch(app.getHttpServer());
   await app.listen(config.PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   // DPoP proofs name the URL the client called; unset, that is the address this API answers on.
   config.RESOURCE_PUBLIC_URL ??= url;
-  return { url, app, verifiers, close: () => app.close() };
+  return {
+    url,
+    app,
+    verifiers,
+    closeDeadlineMs: shutdownSettings.config.SHUTDOWN_GRACE_MS + 1000,
+    close: async () => {
+      const { forced } = await shutdown.drain();
+      if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
+      await app.close();
+    },
+  };
 }

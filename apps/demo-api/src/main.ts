@@ -1,14 +1,13 @@
 import { requireSupportedNode } from '@cloakroom/config/node-version';
 
 requireSupportedNode('The Cloakroom demo API');
+const { closeOnSignals } = await import('@cloakroom/config');
 const { startDemoApi } = await import('./bootstrap.js');
 
 try {
   const api = await startDemoApi();
   console.warn(`Cloakroom demo API listening on ${api.url}`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void api.close().then(() => process.exit(0)));
-  }
+  closeOnSignals(() => api.close(), api.closeDeadlineMs);
 } catch (error) {
   const known = error instanceof Error && /Invalid$/.test(error.name);
   console.error(known ? (error as Error).message : error);

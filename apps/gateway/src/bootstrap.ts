@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BffSessions } from '@cloakroom/bff-session';
+import { ConfigInvalid, GracefulShutdown, ShutdownConfig, checkConfig } from '@cloakroom/config';
 import { Envelope } from '@cloakroom/envelope';
 import { createSealedStore } from '@cloakroom/sealed-store';
 import { ApiProxy, sendJson } from './api.proxy.js';
@@ -23,7 +24,10 @@ import { SessionCookies } from './session.cookie.js';
 export interface StartedGateway {
   /** Where the gateway listens, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the stores. */
   close(): Promise<void>;
+  /** How long `close` may take: the grace period, plus time for the stores to close. */
+  closeDeadlineMs: number;
 }
 
 const LOG_LEVELS: Record<string, LogLevel[]> = {
@@ -34,11 +38,14 @@ const LOG_LEVELS: Record<string, LogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
 };
 
+/** Time allowed, after the drain, for the stores and the Redis connections to close. */
+const STORES_CLOSE_MS = 5000;
+
 /** Validates the settings, composes the gateway and listens. Throws ConfigInvalid on bad settings. */
 export async function startGateway(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StartedGateway> {
-  const config = loadGatewayConfig(env);
+  const { config, shutdownConfig } = loadSettings(env);
   const logLevels = LOG_LEVELS[config.LOG_LEVEL];
   Logger.overrideLogger(logLevels);
   const logger = new Logger('Gateway');
@@ -107,7 +114,8 @@ export async function startGateway(
     metrics,
     warn: (message) => logger.warn(message),
   });
-  const context: GatewayContext = { config, store, sessions, oidc, auth, cookies, metrics };
+  const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
+  const context: GatewayContext = { config, store, sessions, oidc, auth, cookies, metrics, shutdown };
 
   const app = await NestFactory.create(GatewayModule.with(context), { logger: logLevels });
   app.useGlobalFilters(new GatewayExceptionFilter());
@@ -127,16 +135,20 @@ export async function startGateway(
     });
   });
   proxy.serveUpgrades(server);
+  shutdown.watch(server);
   await app.listen(config.PORT, config.HOST);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
+    closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + STORES_CLOSE_MS,
     close: () =>
       (closing ??= (async () => {
-        server.closeAllConnections?.();
+        // WebSockets first: an upgraded connection never finishes on its own, the drain would wait out its grace.
         proxy.closeWebSockets();
+        const { forced } = await shutdown.drain();
+        if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
         await app.close();
         await proxy.close();
         await bus.close();
@@ -144,4 +156,17 @@ export async function startGateway(
         await store.close();
       })()),
   };
+}
+
+/** The gateway's settings and the shutdown settings, every problem of both reported at once. */
+function loadSettings(env: Record<string, string | undefined>) {
+  const shutdown = checkConfig(ShutdownConfig, env);
+  try {
+    const config = loadGatewayConfig(env);
+    if (shutdown.problems.length > 0) throw new ConfigInvalid(shutdown.problems);
+    return { config, shutdownConfig: shutdown.config };
+  } catch (error) {
+    if (!(error instanceof ConfigInvalid) || shutdown.problems.length === 0) throw error;
+    throw new ConfigInvalid([...new Set([...error.problems, ...shutdown.problems])]);
+  }
 }

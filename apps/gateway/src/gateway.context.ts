@@ -1,4 +1,5 @@
 import type { BffSessions } from '@cloakroom/bff-session';
+import type { GracefulShutdown } from '@cloakroom/config';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import type { AuthService } from './auth.service.js';
 import type { GatewayConfig } from './gateway.config.js';
@@ -15,4 +16,5 @@ export abstract class GatewayContext {
   abstract readonly auth: AuthService;
   abstract readonly cookies: SessionCookies;
   abstract readonly metrics: GatewayMetrics;
+  abstract readonly shutdown: GracefulShutdown;
 }

@@ -11,9 +11,16 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when the session store answers; the authorization server is discovered lazily and retried. */
+  /**
+   * Ready when the session store answers; the authorization server is discovered lazily and retried. Not ready
+   * while shutting down, so that a load balancer stops sending.
+   */
   @Get('readyz')
   async ready(@Res() res: Response): Promise<void> {
+    if (this.context.shutdown.draining) {
+      res.status(503).json({ status: 'unavailable', error: 'shutting_down' });
+      return;
+    }
     try {
       await this.context.store.ping();
       res.status(200).json({ status: 'ready' });

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { GracefulShutdown } from '@cloakroom/config';
 import { SealedStore } from '@cloakroom/sealed-store';
 import { AuthorizationServerMetrics } from './metrics.js';
 
@@ -8,6 +9,7 @@ export class OpsController {
   constructor(
     @Inject(SealedStore) private readonly store: SealedStore,
     @Inject(AuthorizationServerMetrics) private readonly metrics: AuthorizationServerMetrics,
+    @Inject(GracefulShutdown) private readonly shutdown: GracefulShutdown,
   ) {}
 
   /** The process is up. */
@@ -16,9 +18,13 @@ export class OpsController {
     return { status: 'ok' };
   }
 
-  /** The store answers: the server can take traffic. */
+  /** The store answers and the server is not shutting down: it can take traffic. */
   @Get('readyz')
   async ready(@Res({ passthrough: true }) res: Response): Promise<{ status: string }> {
+    if (this.shutdown.draining) {
+      res.status(503);
+      return { status: 'shutting_down' };
+    }
     try {
       await this.store.ping();
       return { status: 'ready' };
