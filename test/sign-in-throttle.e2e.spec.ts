@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestBrowser, formAction, inputValue } from './support/browser.js';
-import { RP, startTestAuthorizationServer } from './support/authorization-server.js';
+import { authorizationRequest, startTestAuthorizationServer } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
 
 let server: TestAuthorizationServer;
@@ -15,16 +15,7 @@ afterAll(() => server.stop());
 /** Opens the sign-in page of a fresh authorization request and posts one password from `from`. */
 async function signInFrom(password: string, from: string): Promise<Response> {
   const browser = new TestBrowser();
-  const authorize = new URL(`${server.issuer}/auth`);
-  authorize.search = new URLSearchParams({
-    client_id: RP.client_id,
-    response_type: 'code',
-    redirect_uri: RP.redirect_uris[0],
-    scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-    state: 'state-1',
-  }).toString();
+  const authorize = authorizationRequest(server.issuer, 'state-1');
   const { response, url } = await browser.follow(authorize);
   const html = await response.text();
   const action = new URL(formAction(html)!, url);

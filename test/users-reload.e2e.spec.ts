@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { main } from '../apps/authorization-server/src/cli/cli.js';
 import { TestBrowser, formAction, inputValue } from './support/browser.js';
-import { RP, startTestAuthorizationServer } from './support/authorization-server.js';
+import { authorizationRequest, startTestAuthorizationServer } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloakroom-reload-'));
@@ -41,15 +41,7 @@ afterAll(async () => {
 /** The status of one sign-in form post: a redirect onwards when the password is right, 401 when not. */
 async function signIn(username: string, password: string): Promise<number> {
   const browser = new TestBrowser();
-  const authorize = new URL(`${server.issuer}/auth`);
-  authorize.search = new URLSearchParams({
-    client_id: RP.client_id,
-    response_type: 'code',
-    redirect_uri: RP.redirect_uris[0],
-    scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  }).toString();
+  const authorize = authorizationRequest(server.issuer);
   const { response, url } = await browser.follow(authorize);
   const html = await response.text();
   const posted = await browser.submit(new URL(formAction(html)!, url), {

@@ -101,6 +101,21 @@ export async function startTestAuthorizationServer(
   };
 }
 
+/** A fresh authorization request of the test relying party (fixed PKCE challenge): it leads to the sign-in form. */
+export function authorizationRequest(issuer: string, state?: string): URL {
+  const authorize = new URL(`${issuer}/auth`);
+  authorize.search = new URLSearchParams({
+    client_id: RP.client_id,
+    response_type: 'code',
+    redirect_uri: RP.redirect_uris[0],
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    ...(state ? { state } : {}),
+  }).toString();
+  return authorize;
+}
+
 /**
  * Drives the sign-in form like a person would: follows the authorization request to the login page,
  * submits the credentials, and returns the redirect to the client (with the code) without fetching it.

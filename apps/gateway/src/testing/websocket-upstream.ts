@@ -98,7 +98,7 @@ export async function startStreamsUpstream(): Promise<StreamsUpstream> {
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     );
-    let pending = Buffer.from(head);
+    let pending: Buffer = Buffer.from(head);
     const onData = (chunk: Buffer): void => {
       pending = readFrames(Buffer.concat([pending, chunk]), (opcode, payload) => {
         if (opcode === 0x1 || opcode === 0x2) socket.write(frame(opcode, payload));
