@@ -25,13 +25,14 @@ describe('Redis coordination: lock, expiry, invalidation bus', () => {
   });
 
   it('grants a lock to one holder, renews its lease while held, and frees it only for its owner', async () => {
-    const lock = new RedisSessionLock(store.client, { keyPrefix: prefix, leaseMs: 150 });
+    // A lease long enough that a test worker stalled by its neighbours still renews in time.
+    const lock = new RedisSessionLock(store.client, { keyPrefix: prefix, leaseMs: 1000 });
     const held = await lock.tryAcquire('slot-1');
     expect(held).toBeDefined();
     expect(await lock.tryAcquire('slot-1')).toBeUndefined();
     expect(await lock.tryAcquire('slot-2')).toBeDefined();
     // Three leases later the renewed lock is still held.
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await lock.tryAcquire('slot-1')).toBeUndefined();
     expect(held!.lost).toBe(false);
     await held!.release();
