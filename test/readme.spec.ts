@@ -21,7 +21,7 @@ const SCHEMAS: Record<string, abstract new () => object> = {
   'demo-api': DemoApiConfig,
 };
 
-type Table = { title: string; inherited?: boolean };
+type Table = { title: string; inherited?: boolean; until?: abstract new () => object };
 
 describe('README', () => {
   it('has a settings table for every settings class', () => {

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { PAGES } from './error-page.js';
-import type { GatewayConfig } from './gateway.config.js';
-import { GatewayContext } from './gateway.context.js';
+import { BFF_BACKEND, BffConfig, PAGES } from '@cloakroom/bff';
+import type { BffBackend } from '@cloakroom/bff';
+import { SealedStore } from '@cloakroom/sealed-store';
 
 /** The demo page: plain HTML and a few lines of script, talking only to the gateway's own endpoints. */
 @Controller()
@@ -11,9 +11,13 @@ export class DemoPageController {
   /** The proxied route prefixes, for the page's hop measurements (HTML-escaped: an attribute value). */
   private readonly routes: string;
 
-  constructor(@Inject(GatewayContext) private readonly context: GatewayContext) {
-    this.storeName = storeNameOf(context.config);
-    this.routes = context.config.routes
+  constructor(
+    @Inject(SealedStore) private readonly store: SealedStore,
+    @Inject(BFF_BACKEND) backend: BffBackend,
+    @Inject(BffConfig) config: BffConfig,
+  ) {
+    this.storeName = backend.description;
+    this.routes = config.routes
       .map((route) => route.prefix)
       .join(' ')
       .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -22,7 +26,7 @@ export class DemoPageController {
   /** 503 while the session store is away: nobody can log in or stay logged in, and the page says so. */
   @Get()
   async page(@Res() res: Response): Promise<void> {
-    const available = await this.context.store.ping().then(
+    const available = await this.store.ping().then(
       () => true,
       () => false,
     );
@@ -42,14 +46,6 @@ export class DemoPageController {
 
 const PAGE_SECURITY_POLICY =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** The store as an operator would name it: the tokens are in Redis only when Redis is configured. */
-function storeNameOf(config: GatewayConfig): string {
-  if (config.backend === 'memory') return 'the gateway’s memory';
-  if (config.REDIS_SENTINELS) return 'Redis via Sentinel';
-  if (config.REDIS_CLUSTER_NODES) return 'Redis Cluster';
-  return 'Redis';
-}
 
 const DEMO_PAGE = `<!doctype html>
 <html lang="en">

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigInvalid, settingsOf } from '@cloakroom/config';
 import { GatewayConfig, loadGatewayConfig } from './gateway.config.js';
-import { SessionCookies } from './session.cookie.js';
+import { SessionCookies } from '@cloakroom/bff';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

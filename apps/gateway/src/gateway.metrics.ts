@@ -1,15 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BffSessionEvents } from '@cloakroom/bff-session';
+import { BffObserver } from '@cloakroom/bff';
+import type { SessionEndReason } from '@cloakroom/bff';
 
 /** The gateway's Prometheus metrics, on a registry of its own (two gateways in one process stay apart). */
-export class GatewayMetrics {
+export class GatewayMetrics extends BffObserver {
   readonly registry = new Registry();
-  readonly sessionsCreated = new Counter({
+  readonly sessionsCreatedTotal = new Counter({
     name: 'gateway_sessions_created_total',
     help: 'Sessions created at login.',
     registers: [this.registry],
   });
-  readonly sessionsDestroyed = new Counter({
+  readonly sessionsDestroyedTotal = new Counter({
     name: 'gateway_sessions_destroyed_total',
     help: 'Sessions ended, by reason.',
     labelNames: ['reason'],
@@ -21,17 +22,10 @@ export class GatewayMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
-  readonly lockWait = new Histogram({
+  readonly lockWaitSeconds = new Histogram({
     name: 'gateway_refresh_lock_wait_seconds',
     help: 'Time requests waited for a refresh held by another request or instance.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly storeLatency = new Histogram({
-    name: 'gateway_store_latency_seconds',
-    help: 'Latency of session store operations.',
-    labelNames: ['operation'],
-    buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
   readonly upstreamRefusals = new Counter({
@@ -53,24 +47,58 @@ export class GatewayMetrics {
     buckets: [512, 1024, 2048, 4096, 8192, 12_288, 16_384, 32_768],
     registers: [this.registry],
   });
-  readonly cacheEntries = new Gauge({
+  readonly cacheEntries: Gauge = new Gauge({
     name: 'gateway_session_cache_entries',
     help: 'Opened sessions held in process memory.',
     registers: [this.registry],
+    collect: (): void => this.cacheEntries.set(this.cacheSize()),
   });
 
+  /** Label children are looked up once: resolving labels on every request costs more than observing. */
+  private readonly upstreamChildren = new Map<string, { observe(value: number): void }>();
+
   constructor() {
+    super();
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
   }
 
-  /** The session core's hooks, wired to these metrics. */
-  sessionEvents(): BffSessionEvents {
-    return {
-      sessionCreated: () => this.sessionsCreated.inc(),
-      sessionsDestroyed: (reason, count) => this.sessionsDestroyed.inc({ reason }, count),
-      refresh: (outcome) => this.refreshes.inc({ outcome }),
-      lockWait: (seconds) => this.lockWait.observe(seconds),
-      storeLatency: (operation, seconds) => this.storeLatency.observe({ operation }, seconds),
-    };
+  override sessionCreated(): void {
+    this.sessionsCreatedTotal.inc();
   }
+
+  override sessionsDestroyed(reason: SessionEndReason, count: number): void {
+    this.sessionsDestroyedTotal.inc({ reason }, count);
+  }
+
+  override refresh(outcome: 'success' | 'rejected' | 'unavailable' | 'joined'): void {
+    this.refreshes.inc({ outcome });
+  }
+
+  override lockWait(seconds: number): void {
+    this.lockWaitSeconds.observe(seconds);
+  }
+
+  override upstreamAnswered(route: string, outcome: string, seconds: number): void {
+    const key = `${route} ${outcome}`;
+    let child = this.upstreamChildren.get(key);
+    if (child === undefined) {
+      child = this.upstreamLatency.labels(route, outcome);
+      this.upstreamChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  override upstreamRefused(route: string, reason: 'token_too_large' | 'headers_refused'): void {
+    this.upstreamRefusals.inc({ route, reason });
+  }
+
+  override authorizationForwarded(bytes: number): void {
+    this.authorizationHeaderBytes.observe(bytes);
+  }
+
+  override watchSessionCache(size: () => number): void {
+    this.cacheSize = size;
+  }
+
+  private cacheSize: () => number = () => 0;
 }

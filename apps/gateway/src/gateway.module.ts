@@ -1,18 +1,25 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import { AuthController } from './auth.controller.js';
+import { BffModule } from '@cloakroom/bff';
+import { GracefulShutdown } from '@cloakroom/config';
 import { DemoPageController } from './demo-page.controller.js';
-import { GatewayContext } from './gateway.context.js';
+import { GatewayConfig } from './gateway.config.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 import { HealthController } from './health.controller.js';
 
-/** The framework side of the gateway: auth endpoints, health, metrics, the demo page. */
+/** The gateway: the BFF, its health and metrics, and the demo page. */
 @Module({})
 export class GatewayModule {
-  static with(context: GatewayContext): DynamicModule {
+  static forRoot(config: GatewayConfig, metrics: GatewayMetrics, shutdown: GracefulShutdown): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, HealthController, DemoPageController],
-      providers: [{ provide: GatewayContext, useValue: context }],
+      imports: [BffModule.forRoot(config, { observer: metrics })],
+      controllers: [HealthController, DemoPageController],
+      providers: [
+        { provide: GatewayConfig, useValue: config },
+        { provide: GatewayMetrics, useValue: metrics },
+        { provide: GracefulShutdown, useValue: shutdown },
+      ],
     };
   }
 }

@@ -1,10 +1,16 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { GatewayContext } from './gateway.context.js';
+import { GracefulShutdown } from '@cloakroom/config';
+import { SealedStore } from '@cloakroom/sealed-store';
+import { GatewayMetrics } from './gateway.metrics.js';
 
 @Controller()
 export class HealthController {
-  constructor(@Inject(GatewayContext) private readonly context: GatewayContext) {}
+  constructor(
+    @Inject(SealedStore) private readonly store: SealedStore,
+    @Inject(GracefulShutdown) private readonly shutdown: GracefulShutdown,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+  ) {}
 
   @Get('healthz')
   health(): { status: string } {
@@ -17,12 +23,12 @@ export class HealthController {
    */
   @Get('readyz')
   async ready(@Res() res: Response): Promise<void> {
-    if (this.context.shutdown.draining) {
+    if (this.shutdown.draining) {
       res.status(503).json({ status: 'unavailable', error: 'shutting_down' });
       return;
     }
     try {
-      await this.context.store.ping();
+      await this.store.ping();
       res.status(200).json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', error: 'session_store_unavailable' });
@@ -30,9 +36,7 @@ export class HealthController {
   }
 
   @Get('metrics')
-  async metrics(@Res() res: Response): Promise<void> {
-    const { metrics, sessions } = this.context;
-    metrics.cacheEntries.set(sessions.cache.size);
-    res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  async metricsText(@Res() res: Response): Promise<void> {
+    res.set('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }

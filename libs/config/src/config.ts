@@ -29,12 +29,18 @@ export function Setting(description: string, defaultValue?: unknown): PropertyDe
   };
 }
 
-/** The documented settings of a config class, in declaration order (base classes first). */
-export function settingsOf(schema: abstract new () => object, options: { own?: boolean } = {}): SettingDoc[] {
+/**
+ * The documented settings of a config class, in declaration order (base classes first): its own only, or up to (not
+ * including) the base class `until`, or the whole chain.
+ */
+export function settingsOf(
+  schema: abstract new () => object,
+  options: { own?: boolean; until?: abstract new () => object } = {},
+): SettingDoc[] {
   const chain: SettingDoc[][] = [];
   for (
     let proto = schema.prototype;
-    proto && proto !== Object.prototype;
+    proto && proto !== Object.prototype && proto !== options.until?.prototype;
     proto = Object.getPrototypeOf(proto)
   ) {
     chain.unshift((Reflect.getOwnMetadata(DOCS, proto) as SettingDoc[] | undefined) ?? []);

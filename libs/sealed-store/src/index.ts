@@ -4,4 +4,3 @@ export * from './redis-sealed.store.js';
 export * from './memory-sealed.store.js';
 export * from './store.config.js';
 export * from './store.factory.js';
-export * from './sealed-store.module.js';

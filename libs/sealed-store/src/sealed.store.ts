@@ -49,6 +49,14 @@ export const MAX_TTL_SECONDS = 400 * 24 * 3600;
 export abstract class SealedStore {
   protected constructor(protected readonly envelope: Envelope) {}
 
+  /**
+   * The irreversible slot of (namespace, secret), as this store computes it: for callers that key caches, locks
+   * or invalidations by it (it names an entry without revealing the secret).
+   */
+  slotOf(namespace: string, secret: string): string {
+    return this.envelope.slotOf(namespace, secret);
+  }
+
   /** Seals and stores a value under (namespace, secret) for ttlSeconds, replacing any previous value. */
   async put(namespace: string, secret: string, value: StoreValue, ttlSeconds: number): Promise<void> {
     const ttlMs = ttlToMs(ttlSeconds);

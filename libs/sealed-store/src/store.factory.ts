@@ -1,17 +1,31 @@
 import { Envelope } from '@cloakroom/envelope';
 import { MemorySealedStore } from './memory-sealed.store.js';
 import { RedisSealedStore } from './redis-sealed.store.js';
+import type { RedisSealedStoreOptions } from './redis-sealed.store.js';
 import type { SealedStore } from './sealed.store.js';
 import { parseHostPorts } from './store.config.js';
 import type { StoreConfig } from './store.config.js';
 
-/** The one place that turns validated settings into a store backend. */
+/** The store of an app that needs nothing else of its backend (the authorization server). */
 export function createSealedStore(config: StoreConfig): SealedStore {
-  const envelope = new Envelope({ pepper: config.STORE_PEPPER });
-  if (config.backend === 'memory') {
-    return new MemorySealedStore(envelope, { maxEntries: config.MEMORY_STORE_MAX_ENTRIES });
-  }
-  return new RedisSealedStore(envelope, {
+  const envelope = envelopeOf(config);
+  return config.backend === 'memory'
+    ? memoryStoreOf(config, envelope)
+    : new RedisSealedStore(envelope, redisStoreOptions(config));
+}
+
+/** The envelope every store of a deployment seals with: the deployment pepper, when there is one. */
+export function envelopeOf(config: StoreConfig): Envelope {
+  return new Envelope({ pepper: config.STORE_PEPPER });
+}
+
+export function memoryStoreOf(config: StoreConfig, envelope = envelopeOf(config)): MemorySealedStore {
+  return new MemorySealedStore(envelope, { maxEntries: config.MEMORY_STORE_MAX_ENTRIES });
+}
+
+/** Validated settings as the Redis store's connection options. */
+export function redisStoreOptions(config: StoreConfig): RedisSealedStoreOptions {
+  return {
     keyPrefix: config.REDIS_KEY_PREFIX,
     connection: {
       url: config.REDIS_URL,
@@ -21,5 +35,5 @@ export function createSealedStore(config: StoreConfig): SealedStore {
       password: config.REDIS_PASSWORD,
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     },
-  });
+  };
 }
