@@ -3,6 +3,8 @@
 // Every server runs in its own process; autocannon runs here. Rounds alternate the scenario order, every run
 // sits between two bare-proxy runs, and the table gives medians of the runs and of the ratios.
 // --write replaces the section in BENCHMARKS.md; --quick shortens every run (smoke test, not figures).
+// --before=<checkout> also measures the gateway built in another checkout of the project (its `npm run build` done),
+// hot and cold, with the same session: the before-and-after of a change to the gateway, in one run.
 // BENCH_CPU_PROF=<dir> starts every proxy process with --cpu-prof into that directory (file names carry the
 // process id, logged at start); bench/gateway/profile-summary.mjs turns a profile into µs per request.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { startAuthorizationServer } from '../apps/authorization-server/dist/bootstrap.js';
@@ -21,6 +24,10 @@ import { fmt, machine, table } from './lib.mjs';
 import { replaceSection } from './report.mjs';
 
 const quick = process.argv.includes('--quick');
+const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length);
+const beforeCommit = before
+  ? execFileSync('git', ['-C', before, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim()
+  : undefined;
 const EOC_VERSION = createRequire(import.meta.url)('express-openid-connect/package.json').version;
 const CONNECTIONS = 10;
 const SECONDS = quick ? 1 : 2;
@@ -161,6 +168,16 @@ try {
     ],
     ['gatewayHot', 'gateway', { env: { ...gatewayEnv, PORT: '0' } }],
     ['gatewayCold', 'gateway', { env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } }],
+    ...(before
+      ? [
+          ['gatewayBeforeHot', 'gateway', { root: before, env: { ...gatewayEnv, PORT: '0' } }],
+          [
+            'gatewayBeforeCold',
+            'gateway',
+            { root: before, env: { ...gatewayEnv, PORT: '0', GATEWAY_SESSION_CACHE_MAX_ENTRIES: '0' } },
+          ],
+        ]
+      : []),
     ['gzip', 'gzip', { upstream: upstream.url }],
     [
       'expressSession',
@@ -227,6 +244,24 @@ try {
       token: power,
       redis: sum(gatewaySessionKey),
     },
+    ...(before
+      ? [
+          {
+            id: 'hotBefore',
+            label: '3a′. the gateway before (`--before`), hot',
+            server: 'gatewayBeforeHot',
+            cookie: `${cookieName}=${powerTicket}`,
+            token: power,
+          },
+          {
+            id: 'coldBefore',
+            label: '3b′. the gateway before (`--before`), cold',
+            server: 'gatewayBeforeCold',
+            cookie: `${cookieName}=${powerTicket}`,
+            token: power,
+          },
+        ]
+      : []),
     {
       id: 'gzip',
       label: `4. gzip token set in ${gzipChunks.length} cookie(s)`,
@@ -379,6 +414,7 @@ try {
   const byId = Object.fromEntries(scenarios.map((s) => [s.id, s]));
   // With --only some scenarios are absent: their targets read NaN (missed).
   const rps = (id) => (byId[id] ? ratio(byId[id], (r) => r.rps) : NaN);
+  const cpu = (id) => (byId[id] ? ratio(byId[id], (r) => r.cpuPerRequest) : NaN);
   const added = byId.hot
     ? median(byId.hot.single.map((run, i) => run.p99 - byId.hot.pairedSingle[i].p99))
     : NaN;
@@ -409,7 +445,7 @@ try {
     return `${name}: access token ${s.access} B (JWT), refresh ${s.refresh} B, id token ${s.id} B`;
   };
   const section = [
-    `Machine: ${machine()}. Command: \`npm run bench:gateway\` (after \`npm run build\`; Redis at ${redisUrl.replace(/\/\/.*@/, '//')}).`,
+    `Machine: ${machine()}. Command: \`npm run bench:gateway${before ? ' -- --before=<checkout>' : ''}\` (after \`npm run build\`; Redis at ${redisUrl.replace(/\/\/.*@/, '//')}).`,
     '',
     `Load: autocannon on 127.0.0.1, ${CONNECTIONS} connections, ${SECONDS} s per run after a ${WARMUP_SECONDS} s warm-up, GET /api/whoami; ${ROUNDS} rounds in alternating order, every scenario run between two bare-proxy runs, medians shown. Every server (and the upstream, a node:http server answering 200 with a 40-byte body) runs in its own process; CPU is that process's user + system time per request. A ratio is the median over rounds of the run divided by the mean of the two bare-proxy runs around it: for req/s higher is better, for latency and CPU lower is better.`,
     '',
@@ -450,6 +486,11 @@ try {
     `- gzip: the power-user's set compresses to ${gzipChunks.reduce((n, c) => n + c.length, 0)} bytes of cookies; one browser cookie holds at most ${BROWSER_COOKIE_LIMIT} bytes, so it is split into ${gzipChunks.length} cookie(s) (\`tokens.0\`, …) joined and inflated on every request.`,
     `- iron-session with the power-user's set: ${ironPower.cookie ? `a ${ironPower.cookie.length}-byte cookie, over the ${BROWSER_COOKIE_LIMIT}-byte browser limit (a browser drops it)` : `refused (${ironPower.error})`}. It is measured with alice's smaller set; row 3c is the gateway with that same set.`,
     `- express-openid-connect ${EOC_VERSION}, defaults: the power-user's set is one ${eocCookies.reduce((n, c) => n + c.length, 0)}-byte JWE split into ${eocCookies.length} \`appSession.N\` cookies, decrypted on every request and, its sessions being rolling, encrypted again into ${eocCookies.length} fresh \`Set-Cookie\` lines on every answer. A Cookie header that size is over nginx's default 8 KB header buffer (\`large_client_header_buffers\`): behind such a proxy it gets 400.`,
+    ...(before
+      ? [
+          `- Before and after: rows 3a′ and 3b′ are the gateway built from \`${beforeCommit}\` (\`--before\`), run with the same settings and the same session. After ÷ before, req/s: hot ${fmt(rps('hot') / rps('hotBefore'))}×, cold ${fmt(rps('cold') / rps('coldBefore'))}×; CPU per request: hot ${fmt(cpu('hot') / cpu('hotBefore'))}×, cold ${fmt(cpu('cold') / cpu('coldBefore'))}× (1.00× is no change; each figure is a ratio of the two scenarios' ratios to their neighbouring bare-proxy runs).`,
+        ]
+      : []),
     ...(failures.length
       ? [`- **Non-2xx answers or errors during:** ${failures.map((s) => s.label).join(', ')}.`]
       : []),

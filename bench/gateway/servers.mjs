@@ -3,6 +3,7 @@
 // It answers the parent over IPC: {ready, url} once listening, {cpu} when asked, and exits on 'stop'.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 
@@ -109,9 +110,13 @@ const servers = {
     return { url: served.url, close: () => (served.close(), redis.disconnect()) };
   },
 
-  /** 3. Cloakroom: the real gateway, started as in production from its built bootstrap. */
+  /**
+   * 3. Cloakroom: the real gateway, started as in production from its built bootstrap; with `root`, the build of
+   * another checkout (the before of a before-and-after comparison).
+   */
   gateway: async () => {
-    const { startGateway } = await import('../../apps/gateway/dist/bootstrap.js');
+    const root = options.root ? pathToFileURL(`${options.root}/`) : new URL('../../', import.meta.url);
+    const { startGateway } = await import(new URL('apps/gateway/dist/bootstrap.js', root).href);
     const gateway = await startGateway(options.env);
     return { url: gateway.url, close: () => gateway.close() };
   },
