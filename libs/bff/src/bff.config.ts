@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Setting } from '@cloakroom/config';
 import { StoreConfig, storeConfigProblems } from '@cloakroom/sealed-store';
 
@@ -69,11 +69,18 @@ export class BffConfig extends StoreConfig {
   GATEWAY_API_RESOURCE?: string = 'http://localhost:4000';
 
   @Setting(
-    'Scopes requested at login (space-separated); `offline_access` gives a refresh token.',
+    'Scopes requested at login (space-separated). A refresh token needs the authorization server to issue one: Cloakroom issues them to first-party clients allowed the refresh_token grant; an OpenID provider that follows OpenID Connect Core §11 to the letter (oidc-provider) honours `offline_access` only with `prompt=consent` (GATEWAY_LOGIN_PROMPT).',
     'openid profile email groups offline_access orders:read orders:write',
   )
   @Matches(/(^| )openid( |$)/, { message: 'must include openid' })
   GATEWAY_SCOPES = 'openid profile email groups offline_access orders:read orders:write';
+
+  @Setting(
+    'The `prompt` of every interactive login: `consent` (the consent page each time; what a third-party client needs for `offline_access`), `login` (sign in again each time) or `select_account`. Unset: none, so a user signed in at the authorization server with a grant already given comes straight back. Silent logins always send `none`.',
+  )
+  @IsOptional()
+  @IsIn(['consent', 'login', 'select_account'])
+  GATEWAY_LOGIN_PROMPT?: 'consent' | 'login' | 'select_account';
 
   @Setting('Where the authorization server sends the browser after logout. Default: `<GATEWAY_PUBLIC_URL>/`.')
   @IsOptional()

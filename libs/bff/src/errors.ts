@@ -1,4 +1,5 @@
 import { errors } from 'undici';
+import type { LoginKind } from './auth/login-kind.js';
 
 // Every failure the BFF can answer, one class each; `http/error-answers.ts` maps them to HTTP in one table.
 
@@ -28,16 +29,21 @@ export class LoginFailed extends Error {
 
 /**
  * A callback for a login not in progress in this browser: expired, unknown, already completed, or forged.
- * A navigation is sent to log in again, once (`restartable`, false when this login was such a restart, so
- * a browser that keeps no cookies meets a page, not a redirect loop); any other request gets 400.
+ * A navigation is sent to log in again, once (`restartable`: not when this login was such a restart, so a browser
+ * that keeps no cookies meets a page, not a redirect loop, and never for a silent login); any other request gets 400.
  */
 export class PendingLoginUnknown extends Error {
   override readonly name = 'PendingLoginUnknown';
   constructor(
     reason: string,
-    readonly restartable: boolean,
+    /** How the lost login was started, read from its `state`. */
+    readonly kind: LoginKind,
   ) {
     super(`login failed: ${reason}`);
+  }
+
+  get restartable(): boolean {
+    return this.kind === 'interactive';
   }
 }
 

@@ -116,8 +116,12 @@ export function createProvider(parts: ProviderParts): Provider {
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     rotateRefreshToken: true,
+    // OpenID Connect Core §11 ties offline_access to prompt=consent; a first-party client (consent implied, never
+    // asked) is the "other condition" it allows: it keeps a refresh token on every login, prompt or not, and that
+    // token ends with the user's session here unless offline_access was granted.
     issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+      client.grantTypeAllowed('refresh_token') &&
+      (code.scopes.has('offline_access') || policies.get(String(client.clientId))?.firstParty === true),
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
       ClientCredentials: (_ctx, token) =>

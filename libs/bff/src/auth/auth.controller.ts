@@ -46,14 +46,40 @@ export class AuthController {
     return redirect(res, await this.auth.login(returnTo, cookie, restart === '1'));
   }
 
-  @Get('callback')
+  /**
+   * `mode=iframe`: the callback ends on a page that posts the outcome to its parent; otherwise the browser comes back
+   * to `returnTo` with the outcome in the fragment (`#silent-login=ok`, `#silent-login=login_required` …).
+   */
+  @Get('silent-login')
   @Redirect()
   @Header('Cache-Control', 'no-store')
-  async callback(
-    @Req() req: Request,
+  async silentLogin(
+    @Query('returnTo') returnTo: unknown,
+    @Query('mode') mode: unknown,
+    @Headers('cookie') cookie: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<HttpRedirectResponse> {
-    return redirect(res, await this.auth.callback(req.originalUrl, req.headers.cookie));
+    return redirect(
+      res,
+      await this.auth.silentLogin(returnTo, mode === 'iframe' ? 'iframe' : 'redirect', cookie),
+    );
+  }
+
+  /** A redirect, or for a silent login in an iframe the page that tells its parent: written here, not by Nest. */
+  @Get('callback')
+  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const outcome = await this.auth.callback(req.originalUrl, req.headers.cookie);
+    res.set('cache-control', 'no-store');
+    if (outcome.cookies.length > 0) res.append('set-cookie', outcome.cookies);
+    if (outcome.page) {
+      res
+        .status(outcome.status)
+        .set('content-security-policy', outcome.page.csp)
+        .type('html')
+        .send(outcome.page.html);
+      return;
+    }
+    res.redirect(outcome.status, outcome.location!);
   }
 
   @Get('session')

@@ -1,22 +1,30 @@
 import type { SealedStore } from '@cloakroom/sealed-store';
-import { LogoutTokenInvalid } from '../errors.js';
+import { LoginFailed, LogoutTokenInvalid, PendingLoginUnknown } from '../errors.js';
 import type { OidcClient } from '../relying-party/oidc.client.js';
 import { BffSessions } from '../session/bff-sessions.js';
 import { SessionCookies } from '../session/session.cookie.js';
 import { sessionView } from '../session/session-view.js';
 import type { SessionView } from '../session/session-view.js';
+import { isSilent, kindOf } from './login-kind.js';
+import type { LoginKind } from './login-kind.js';
 import type { PendingLogins } from './pending-login.js';
 import { returnToPath } from './return-to.js';
+import { silentLoginError, silentLoginPage, silentLoginReturn } from './silent-login.page.js';
+import type { SilentLoginResult } from './silent-login.page.js';
 
 const LOGOUT_JTI_NAMESPACE = 'gateway.logout-jti';
 
-/** What an endpoint answers: a redirect (`location`) or a JSON body, with cookies to set. */
+/** What an endpoint answers: a redirect (`location`), a JSON body or a page, with cookies to set. */
 export interface AuthOutcome {
   status: number;
   location?: string;
   body?: unknown;
+  page?: { html: string; csp: string };
   cookies: string[];
 }
+
+/** How a single-page app waits for a silent login: in a hidden iframe, or by leaving and coming back. */
+export type SilentLoginMode = 'iframe' | 'redirect';
 
 /** Login, callback, session info, logout and back-channel logout: orchestration of the RP and the sessions. */
 export class AuthService {
@@ -30,15 +38,47 @@ export class AuthService {
   ) {}
 
   /** `restarted`: this login follows a callback that found none, so it is not restarted again. */
-  async login(returnTo: unknown, cookieHeader: string | undefined, restarted = false): Promise<AuthOutcome> {
-    const { url, pending } = await this.oidc.startLogin(returnToPath(returnTo), restarted);
-    return { status: 302, location: url, cookies: await this.logins.start(pending, cookieHeader) };
+  login(returnTo: unknown, cookieHeader: string | undefined, restarted = false): Promise<AuthOutcome> {
+    return this.start(returnTo, cookieHeader, restarted ? 'restarted' : 'interactive');
+  }
+
+  /**
+   * A login without any page: the authorization server answers at once from its own session (`prompt=none`). The
+   * callback then tells the app the outcome, the way `mode` says, and never shows the sign-in form.
+   */
+  silentLogin(
+    returnTo: unknown,
+    mode: SilentLoginMode,
+    cookieHeader: string | undefined,
+  ): Promise<AuthOutcome> {
+    return this.start(returnTo, cookieHeader, mode === 'iframe' ? 'silent-iframe' : 'silent-redirect');
   }
 
   async callback(requestUrl: string, cookieHeader: string | undefined): Promise<AuthOutcome> {
     const url = new URL(requestUrl, this.publicUrl);
-    const { pending, cookies } = await this.logins.take(url, cookieHeader);
-    const tokens = await this.oidc.finishLogin(url, pending);
+    let taken: Awaited<ReturnType<PendingLogins['take']>>;
+    try {
+      taken = await this.logins.take(url, cookieHeader);
+    } catch (error) {
+      // A silent login whose state is lost still answers its caller, with no page and no new login.
+      if (error instanceof PendingLoginUnknown && isSilent(error.kind))
+        return this.silentAnswer(error.kind, '/', { loggedIn: false, error: 'login_failed' }, []);
+      throw error;
+    }
+    const { pending, cookies } = taken;
+    const kind = kindOf(pending.state);
+    if (isSilent(kind) && url.searchParams.has('error')) {
+      const error = silentLoginError(url.searchParams.get('error'));
+      return this.silentAnswer(kind, pending.returnTo, { loggedIn: false, error }, cookies);
+    }
+    let tokens: Awaited<ReturnType<OidcClient['finishLogin']>>;
+    try {
+      tokens = await this.oidc.finishLogin(url, pending);
+    } catch (error) {
+      if (error instanceof LoginFailed && isSilent(kind))
+        return this.silentAnswer(kind, pending.returnTo, { loggedIn: false, error: 'login_failed' }, cookies);
+      throw error;
+    }
     // A session cookie sent to the callback belongs to an earlier login: end it rather than orphan it.
     const oldTicket = SessionCookies.find(cookieHeader, this.cookies.session);
     if (BffSessions.isTicket(oldTicket)) await this.sessions.destroy(oldTicket, 'replaced');
@@ -52,11 +92,9 @@ export class AuthService {
       sid: tokens.sid,
       user: tokens.user,
     });
-    return {
-      status: 302,
-      location: returnToPath(pending.returnTo),
-      cookies: [this.cookies.setSession(ticket), ...cookies],
-    };
+    const set = [this.cookies.setSession(ticket), ...cookies];
+    if (isSilent(kind)) return this.silentAnswer(kind, pending.returnTo, { loggedIn: true }, set);
+    return { status: 302, location: returnToPath(pending.returnTo), cookies: set };
   }
 
   async session(ticket: string | undefined): Promise<SessionView> {
@@ -92,5 +130,25 @@ export class AuthService {
       ? await this.sessions.endAll('sid', claims.sid)
       : await this.sessions.endAll('sub', claims.sub!);
     return { status: 200, body: { ended }, cookies: [] };
+  }
+
+  private async start(
+    returnTo: unknown,
+    cookieHeader: string | undefined,
+    kind: LoginKind,
+  ): Promise<AuthOutcome> {
+    const { url, pending } = await this.oidc.startLogin(returnToPath(returnTo), kind);
+    return { status: 302, location: url, cookies: await this.logins.start(pending, cookieHeader) };
+  }
+
+  private silentAnswer(
+    kind: 'silent-iframe' | 'silent-redirect',
+    returnTo: string,
+    result: SilentLoginResult,
+    cookies: string[],
+  ): AuthOutcome {
+    if (kind === 'silent-redirect')
+      return { status: 302, location: silentLoginReturn(returnToPath(returnTo), result), cookies };
+    return { status: 200, page: silentLoginPage(new URL(this.publicUrl).origin, result), cookies };
   }
 }

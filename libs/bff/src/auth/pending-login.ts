@@ -3,8 +3,8 @@ import { newSecret } from '@cloakroom/envelope';
 import { BffSessions } from '../session/bff-sessions.js';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import { PendingLoginUnknown } from '../errors.js';
+import { kindOf } from './login-kind.js';
 import type { LoginCookies } from './login.cookie.js';
-import { RESTARTED_STATE_PREFIX } from '../relying-party/oidc.client.js';
 import type { PendingLogin } from '../relying-party/oidc.client.js';
 
 const LOGIN_NAMESPACE = 'gateway.login';
@@ -44,8 +44,7 @@ export class PendingLogins {
     cookieHeader: string | undefined,
   ): Promise<{ pending: PendingLogin; cookies: string[] }> {
     const state = callbackUrl.searchParams.get('state') ?? '';
-    const unknown = (reason: string) =>
-      new PendingLoginUnknown(reason, !state.startsWith(RESTARTED_STATE_PREFIX));
+    const unknown = (reason: string) => new PendingLoginUnknown(reason, kindOf(state));
     if (!state || state.length > MAX_STATE_LENGTH) throw unknown('no state');
     const name = this.cookies.nameOf(state);
     const secret = this.cookies.list(cookieHeader).find((cookie) => cookie.name === name)?.value;

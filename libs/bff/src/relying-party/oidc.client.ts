@@ -1,6 +1,8 @@
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
+import { isSilent, newState } from '../auth/login-kind.js';
+import type { LoginKind } from '../auth/login-kind.js';
 import type { BffConfig } from '../bff.config.js';
 import {
   IssuerUnavailable,
@@ -30,9 +32,6 @@ export interface LoginTokens extends RefreshedTokens {
   user: { sub: string; name?: string; email?: string; groupsCount?: number };
 }
 
-/** Marks the `state` of a login started again after a callback found none, so it is restarted only once. */
-export const RESTARTED_STATE_PREFIX = 'r.';
-
 /**
  * The relying party, on openid-client: discovery (lazy and retried, so the gateway can start before the
  * authorization server), authorization code with PKCE, state and nonce, refresh, revocation, end-session
@@ -57,11 +56,15 @@ export class OidcClient extends TokenRefresher {
     return this.discovered;
   }
 
-  async startLogin(returnTo: string, restarted = false): Promise<{ url: string; pending: PendingLogin }> {
+  /**
+   * The authorization request of a login. A silent one asks for `prompt=none`: the authorization server answers at
+   * once, with a code when its own session and the grant suffice, else with an error such as `login_required`.
+   */
+  async startLogin(returnTo: string, kind: LoginKind): Promise<{ url: string; pending: PendingLogin }> {
     const configuration = await this.configuration();
     const pending: PendingLogin = {
       codeVerifier: oidc.randomPKCECodeVerifier(),
-      state: (restarted ? RESTARTED_STATE_PREFIX : '') + oidc.randomState(),
+      state: newState(kind),
       nonce: oidc.randomNonce(),
       returnTo,
     };
@@ -75,7 +78,8 @@ export class OidcClient extends TokenRefresher {
     });
     // Every route's resource is granted at login; the code redeems the login's, refreshes obtain the others.
     for (const resource of this.config.resources) parameters.append('resource', resource);
-    if (this.config.GATEWAY_SCOPES.split(' ').includes('offline_access')) parameters.set('prompt', 'consent');
+    const prompt = isSilent(kind) ? 'none' : this.config.GATEWAY_LOGIN_PROMPT;
+    if (prompt) parameters.set('prompt', prompt);
     return { url: this.external(oidc.buildAuthorizationUrl(configuration, parameters)).href, pending };
   }
 
