@@ -21,6 +21,11 @@ interface IndexEntry {
   expiresAt: number;
 }
 
+interface GroupEntry {
+  fields: Map<string, Buffer>;
+  expiresAt: number;
+}
+
 /**
  * The sealed store in process memory, for a machine with no Redis: the same contract and the same
  * encryption (the maps hold slots and ciphertexts only), bounded, with expiry on read and by a sweep.
@@ -29,6 +34,7 @@ interface IndexEntry {
 export class MemorySealedStore extends SealedStore {
   private readonly values = new Map<string, Entry>();
   private readonly indexes = new Map<string, IndexEntry>();
+  private readonly groups = new Map<string, GroupEntry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
@@ -43,7 +49,7 @@ export class MemorySealedStore extends SealedStore {
 
   /** Number of live entries (values and indexes). */
   get size(): number {
-    return this.values.size + this.indexes.size;
+    return this.values.size + this.indexes.size + this.groups.size;
   }
 
   /** Every key and stored byte string with its remaining TTL, as a heap dump would show them (for audits). */
@@ -53,6 +59,9 @@ export class MemorySealedStore extends SealedStore {
     for (const [key, index] of this.indexes) {
       yield { key, value: Buffer.from([...index.members].join('\n')), ttlMs: index.expiresAt - now };
     }
+    for (const [key, group] of this.groups) {
+      yield { key, value: Buffer.concat([...group.fields.values()]), ttlMs: group.expiresAt - now };
+    }
   }
 
   /** Removes every expired entry. */
@@ -60,9 +69,14 @@ export class MemorySealedStore extends SealedStore {
     const now = this.now();
     for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
     for (const [key, entry] of this.indexes) if (entry.expiresAt <= now) this.indexes.delete(key);
+    for (const [key, entry] of this.groups) if (entry.expiresAt <= now) this.groups.delete(key);
   }
 
   async ping(): Promise<void> {}
+
+  protected override clock(): number {
+    return this.now();
+  }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
@@ -89,6 +103,7 @@ export class MemorySealedStore extends SealedStore {
       if (this.live(this.values, key)) deleted++;
       this.values.delete(key);
       this.indexes.delete(key);
+      this.groups.delete(key);
     }
     return deleted;
   }
@@ -154,6 +169,31 @@ export class MemorySealedStore extends SealedStore {
     return count;
   }
 
+  protected async rawGroupSet(groupKey: string, field: string, bytes: Buffer, ttlMs: number): Promise<void> {
+    const expiresAt = this.now() + ttlMs;
+    let group = this.live(this.groups, groupKey);
+    if (!group) {
+      this.makeRoom();
+      group = { fields: new Map(), expiresAt };
+      this.groups.set(groupKey, group);
+    }
+    group.fields.set(field, Buffer.from(bytes));
+    group.expiresAt = Math.max(group.expiresAt, expiresAt);
+  }
+
+  protected async rawGroupAll(groupKey: string): Promise<Map<string, Buffer>> {
+    const group = this.live(this.groups, groupKey);
+    return new Map([...(group?.fields ?? [])].map(([field, bytes]) => [field, Buffer.from(bytes)]));
+  }
+
+  protected async rawGroupDelete(groupKey: string, fields: string[]): Promise<number> {
+    const group = this.live(this.groups, groupKey);
+    let deleted = 0;
+    for (const field of fields) if (group?.fields.delete(field)) deleted++;
+    if (group && group.fields.size === 0) this.groups.delete(groupKey);
+    return deleted;
+  }
+
   protected async rawCount(counterKey: string): Promise<number> {
     const entry = this.live(this.values, counterKey);
     return entry ? Number(entry.bytes.toString()) : 0;
@@ -179,6 +219,10 @@ export class MemorySealedStore extends SealedStore {
     for (const key of this.indexes.keys()) {
       if (this.size < this.maxEntries) return;
       this.indexes.delete(key);
+    }
+    for (const key of this.groups.keys()) {
+      if (this.size < this.maxEntries) return;
+      this.groups.delete(key);
     }
   }
 }

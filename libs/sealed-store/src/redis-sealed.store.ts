@@ -49,6 +49,12 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
+// A group lives as long as its longest member.
+const GROUP_SET = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1`;
+
 // A fixed window: the first increment sets the expiry, later ones keep it.
 const INCREMENT = `
 local n = redis.call('INCR', KEYS[1])
@@ -61,6 +67,7 @@ type ScriptClient = Client & {
   cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
   cloakroomIncrement(key: string, windowMs: number): Promise<number>;
+  cloakroomGroupSet(key: string, field: string, bytes: Buffer, ttlMs: number): Promise<number>;
 };
 
 /** Builds an ioredis client (standalone, Sentinel or Cluster) that fails fast instead of queueing. */
@@ -116,6 +123,7 @@ export class RedisSealedStore extends SealedStore {
     this.client.defineCommand('cloakroomDeleteIfUnchanged', { numberOfKeys: 1, lua: DELETE_IF_UNCHANGED });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
     this.client.defineCommand('cloakroomIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    this.client.defineCommand('cloakroomGroupSet', { numberOfKeys: 1, lua: GROUP_SET });
   }
 
   /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
@@ -191,6 +199,19 @@ export class RedisSealedStore extends SealedStore {
 
   protected async rawIncrement(counterKey: string, windowMs: number): Promise<number> {
     return this.call(() => this.scripts.cloakroomIncrement(this.redisKey(counterKey), windowMs));
+  }
+
+  protected async rawGroupSet(groupKey: string, field: string, bytes: Buffer, ttlMs: number): Promise<void> {
+    await this.call(() => this.scripts.cloakroomGroupSet(this.redisKey(groupKey), field, bytes, ttlMs));
+  }
+
+  protected async rawGroupAll(groupKey: string): Promise<Map<string, Buffer>> {
+    const all = await this.call(() => this.client.hgetallBuffer(this.redisKey(groupKey)));
+    return new Map(Object.entries(all));
+  }
+
+  protected async rawGroupDelete(groupKey: string, fields: string[]): Promise<number> {
+    return this.call(() => this.client.hdel(this.redisKey(groupKey), ...fields));
   }
 
   protected async rawCount(counterKey: string): Promise<number> {

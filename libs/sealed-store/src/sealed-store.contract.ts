@@ -213,6 +213,47 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       }
     });
 
+    it('keeps the members of a group apart, each with its own expiry, and lists them with the group secret only', async () => {
+      const user = `user-${newSecret()}`;
+      await store.putMember('t.group', user, 'a', { device: 'A' }, 60);
+      await store.putMember('t.group', user, 'b', { device: 'B' }, 1);
+      await store.putMember('t.group', `other-${user}`, 'c', { device: 'C' }, 60);
+      const listed = await store.members<{ device: string }>('t.group', user);
+      expect(listed.map((m) => [m.id, m.value.device]).sort()).toEqual([
+        ['a', 'A'],
+        ['b', 'B'],
+      ]);
+      expect(listed.every((m) => m.expiresAt > Date.now() - 60_000)).toBe(true);
+      await harness.advance(1100);
+      expect((await store.members('t.group', user)).map((m) => m.id)).toEqual(['a']);
+      // A rewrite replaces the member; concurrent writers of different members never undo each other.
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.putMember('t.group', user, `m${i}`, { i }, 60)),
+      );
+      await store.putMember('t.group', user, 'a', { device: 'A2' }, 60);
+      const all = await store.members<{ device?: string }>('t.group', user);
+      expect(all).toHaveLength(21);
+      expect(all.find((m) => m.id === 'a')!.value.device).toBe('A2');
+      expect(await store.removeMember('t.group', user, 'a')).toBe(true);
+      expect(await store.removeMember('t.group', user, 'a')).toBe(false);
+      expect(await store.members('t.group', user)).toHaveLength(20);
+      expect(await store.members('t.group', `nobody-${user}`)).toEqual([]);
+      await expect(store.putMember('t.group', user, 'not an id!', {}, 60)).rejects.toThrow(/member id/);
+    });
+
+    it('destroys a value by its slot alone, and takes it out of an index by its slot', async () => {
+      const holder = { namespace: 't.byslot', secret: newSecret() };
+      await store.put(holder.namespace, holder.secret, { m: 1 }, 60);
+      await store.addToIndex('t.byslot-idx', 'user-2', holder, 60);
+      const slot = store.slotOf(holder.namespace, holder.secret);
+      await store.removeFromIndex('t.byslot-idx', 'user-2', { namespace: holder.namespace, slot });
+      expect(await store.destroySlot({ namespace: holder.namespace, slot })).toBe(true);
+      expect(await store.get(holder.namespace, holder.secret)).toBeUndefined();
+      expect(await store.destroySlot({ namespace: holder.namespace, slot })).toBe(false);
+      expect(await store.destroyIndex('t.byslot-idx', 'user-2')).toBe(0);
+      await expect(store.destroySlot({ namespace: 't.byslot', slot: '../x' })).rejects.toThrow(/slot/);
+    });
+
     it('does not open a value copied to another slot', async () => {
       const victim = newSecret();
       const attacker = newSecret();
@@ -230,6 +271,7 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       await store.put('t.audit', id, Buffer.from(marker), 60);
       await store.addToIndex('t.audit-idx', id, { namespace: 't.audit', secret: dek }, 60);
       await store.putPointer('t.audit-ptr', marker, { namespace: 't.audit', secret: id }, 60);
+      await store.putMember('t.audit-group', marker, 'member-1', { email: marker, ticket: dek }, 60);
       const dump = await harness.dump();
       expect(dump.length).toBeGreaterThan(3);
       const needles = [marker, dek, id, Buffer.from(dek, 'base64url').toString('latin1')];

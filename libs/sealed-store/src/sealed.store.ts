@@ -21,6 +21,23 @@ export interface EntryRef {
   secret: string;
 }
 
+/** A value known by its slot only: one holder of a group may end another member it cannot open. */
+export interface SlotRef {
+  namespace: string;
+  slot: string;
+}
+
+/** One member of a group, as {@link SealedStore.members} lists it. */
+export interface GroupMember<T> {
+  id: string;
+  value: T;
+  /** Epoch milliseconds after which the member is gone. */
+  expiresAt: number;
+}
+
+const SLOT = /^[A-Za-z0-9_-]{43}$/;
+const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Flag byte in front of every sealed value, so consume can flip it atomically without opening it. */
 export const FRESH = 0x30; // '0'
 /** Consumed, with no time kept (values consumed by an earlier version): still read as consumed. */
@@ -101,6 +118,11 @@ export abstract class SealedStore {
     return (await this.rawDelete([this.keyOf(namespace, secret)])) > 0;
   }
 
+  /** Deletes a value known by its slot (its secret is another holder's); true when something was deleted. */
+  async destroySlot(ref: SlotRef): Promise<boolean> {
+    return (await this.rawDelete([this.slotKeyOf(ref)])) > 0;
+  }
+
   /**
    * Gives an existing value a new TTL without rewriting it (a sliding idle timeout): it cannot bring back a
    * value destroyed meanwhile, nor undo a concurrent put. False when there was nothing to touch.
@@ -138,11 +160,57 @@ export abstract class SealedStore {
   }
 
   /** Removes one member from an index (when the member itself is destroyed). */
-  async removeFromIndex(indexNamespace: string, indexSecret: string, member: EntryRef): Promise<void> {
+  async removeFromIndex(
+    indexNamespace: string,
+    indexSecret: string,
+    member: EntryRef | SlotRef,
+  ): Promise<void> {
     await this.rawIndexRemove(
       this.indexKeyOf(indexNamespace, indexSecret),
-      this.keyOf(member.namespace, member.secret),
+      'slot' in member ? this.slotKeyOf(member) : this.keyOf(member.namespace, member.secret),
     );
+  }
+
+  /**
+   * Keeps `value` as member `id` of the group named by (namespace, secret), e.g. one session among a user's
+   * sessions, sealed with the group's key (derived from its secret) and bound to its id, for ttlSeconds. Each member
+   * is written on its own: two writers of two members never undo each other. The group lives as long as its longest
+   * member.
+   */
+  async putMember(
+    namespace: string,
+    secret: string,
+    id: string,
+    value: StoreValue,
+    ttlSeconds: number,
+  ): Promise<void> {
+    assertMemberId(id);
+    const ttlMs = ttlToMs(ttlSeconds);
+    const key = this.groupKeyOf(namespace, secret);
+    const expiresAt = this.clock() + ttlMs;
+    const sealed = this.sealAt(`${key}\u0000${id}`, namespace, secret, { v: value, e: expiresAt }, FRESH);
+    await this.rawGroupSet(key, id, sealed, ttlMs);
+  }
+
+  /** The live members of a group (expired ones are dropped as they are found), or none. */
+  async members<T = StoreValue>(namespace: string, secret: string): Promise<Array<GroupMember<T>>> {
+    const key = this.groupKeyOf(namespace, secret);
+    const now = this.clock();
+    const found: Array<GroupMember<T>> = [];
+    const stale: string[] = [];
+    for (const [id, raw] of await this.rawGroupAll(key)) {
+      const opened = this.openAt<{ v: T; e: number }>(`${key}\u0000${id}`, namespace, secret, raw)?.value;
+      if (opened === undefined || typeof opened.e !== 'number' || opened.e <= now) stale.push(id);
+      else found.push({ id, value: opened.v, expiresAt: opened.e });
+    }
+    if (stale.length > 0) await this.rawGroupDelete(key, stale);
+    return found;
+  }
+
+  /** Removes one member of a group; true when it was there. */
+  async removeMember(namespace: string, secret: string, id: string): Promise<boolean> {
+    assertMemberId(id);
+    return (await this.rawGroupDelete(this.groupKeyOf(namespace, secret), [id])) > 0;
   }
 
   /** Deletes every member of the index and the index itself; returns how many members were deleted. */
@@ -220,12 +288,37 @@ export abstract class SealedStore {
   protected abstract rawIndexRemove(indexKey: string, memberKey: string): Promise<void>;
   protected abstract rawIndexDestroy(indexKey: string): Promise<number>;
   protected abstract rawIncrement(counterKey: string, windowMs: number): Promise<number>;
+  /** Sets one field of a group; the group's TTL becomes at least ttlMs. */
+  protected abstract rawGroupSet(
+    groupKey: string,
+    field: string,
+    bytes: Buffer,
+    ttlMs: number,
+  ): Promise<void>;
+  protected abstract rawGroupAll(groupKey: string): Promise<Map<string, Buffer>>;
+  /** Deletes fields of a group; how many were there. */
+  protected abstract rawGroupDelete(groupKey: string, fields: string[]): Promise<number>;
   protected abstract rawCount(counterKey: string): Promise<number>;
 
   /** The backend key of a value: namespace in clear (not secret, useful to operators), slot as hash tag. */
   protected keyOf(namespace: string, secret: string, slot?: string): string {
     assertSecret(secret);
     return `${namespace}:{${slot ?? this.envelope.slotOf(namespace, secret)}}`;
+  }
+
+  /** Epoch milliseconds, as the backend counts expiry (the memory store's clock may be a test's). */
+  protected clock(): number {
+    return Date.now();
+  }
+
+  protected slotKeyOf(ref: SlotRef): string {
+    if (typeof ref.slot !== 'string' || !SLOT.test(ref.slot)) throw new StoreMisuse('slot must be a slot');
+    return `${ref.namespace}:{${ref.slot}}`;
+  }
+
+  protected groupKeyOf(namespace: string, secret: string): string {
+    assertSecret(secret);
+    return `grp:${namespace}:{${this.envelope.slotOf(namespace, secret)}}`;
   }
 
   protected indexKeyOf(namespace: string, secret: string): string {
@@ -262,6 +355,12 @@ export abstract class SealedStore {
 function assertSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0 || secret.length > 4096) {
     throw new StoreMisuse('secret must be a non-empty string of at most 4096 characters');
+  }
+}
+
+function assertMemberId(id: string): void {
+  if (typeof id !== 'string' || !MEMBER_ID.test(id)) {
+    throw new StoreMisuse('a member id is 1 to 64 base64url characters');
   }
 }
 
