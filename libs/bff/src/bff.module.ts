@@ -6,6 +6,8 @@ import { SealedStore } from '@cloakroom/sealed-store';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { LoginCookies } from './auth/login.cookie.js';
+import { SessionControlService } from './auth/session-control.service.js';
+import { SessionController } from './auth/session.controller.js';
 import { PendingLogins } from './auth/pending-login.js';
 import { createBffBackend } from './bff.backend.js';
 import type { BffBackend } from './bff.backend.js';
@@ -82,7 +84,7 @@ export class BffModule {
     const observer = options.observer ?? new BffObserver();
     return {
       module: BffModule,
-      controllers: [AuthController],
+      controllers: [AuthController, SessionController],
       providers: [
         { provide: BffConfig, useValue: config },
         { provide: BffObserver, useValue: observer },
@@ -116,6 +118,7 @@ export class BffModule {
                 lockPollMs: 25,
                 cacheMaxEntries: config.GATEWAY_SESSION_CACHE_MAX_ENTRIES,
                 cacheMaxAgeMs: config.GATEWAY_SESSION_CACHE_MAX_AGE_MS,
+                revocableFromOtherSessions: config.STORE_PEPPER !== undefined,
               },
             });
             observer.watchSessionCache(() => sessions.cache.size);
@@ -144,6 +147,12 @@ export class BffModule {
             cookies: SessionCookies,
             logins: PendingLogins,
           ) => new AuthService(config.GATEWAY_PUBLIC_URL, oidc, sessions, store, cookies, logins),
+        },
+        {
+          provide: SessionControlService,
+          inject: [BffSessions, OidcClient],
+          useFactory: (sessions: BffSessions, oidc: OidcClient) =>
+            new SessionControlService(sessions, oidc, config.routes),
         },
         {
           provide: ApiProxy,

@@ -1,5 +1,5 @@
 /** Why a session ended. */
-export type SessionEndReason = 'logout' | 'backchannel' | 'refresh_failed' | 'replaced';
+export type SessionEndReason = 'logout' | 'backchannel' | 'refresh_failed' | 'replaced' | 'ended_elsewhere';
 
 /**
  * What the BFF reports as it works, for metrics. The port is the injection token: an app subclasses it (the gateway

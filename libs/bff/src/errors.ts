@@ -6,8 +6,11 @@ import type { LoginKind } from './auth/login-kind.js';
 /** No session for this request: no cookie, or an unknown, expired, altered or ended one. 401. */
 export class Unauthenticated extends Error {
   override readonly name = 'Unauthenticated';
-  constructor() {
-    super('unauthenticated');
+  constructor(
+    /** `no_session`: the request names none; `session_expired`: the one it names has ended (expired, signed out). */
+    readonly reason: 'no_session' | 'session_expired' = 'no_session',
+  ) {
+    super(`unauthenticated: ${reason}`);
   }
 }
 
@@ -150,6 +153,14 @@ export class ResourceRefused extends Error {
     options?: { cause?: unknown },
   ) {
     super(`the authorization server issues no token for ${resource} on this session`, options);
+  }
+}
+
+/** `DELETE /auth/sessions/:id` for no session of this user (404), or for this very session (400: that is logout). */
+export class SessionNotFound extends Error {
+  override readonly name = 'SessionNotFound';
+  constructor(readonly current = false) {
+    super(current ? 'this session is ended by logout' : 'no such session');
   }
 }
 

@@ -246,10 +246,12 @@ export function sealedStoreContract(name: string, setup: () => Promise<StoreHarn
       await store.put(holder.namespace, holder.secret, { m: 1 }, 60);
       await store.addToIndex('t.byslot-idx', 'user-2', holder, 60);
       const slot = store.slotOf(holder.namespace, holder.secret);
+      expect(await store.slotTtl({ namespace: holder.namespace, slot })).toBeGreaterThan(50);
       await store.removeFromIndex('t.byslot-idx', 'user-2', { namespace: holder.namespace, slot });
       expect(await store.destroySlot({ namespace: holder.namespace, slot })).toBe(true);
       expect(await store.get(holder.namespace, holder.secret)).toBeUndefined();
       expect(await store.destroySlot({ namespace: holder.namespace, slot })).toBe(false);
+      expect(await store.slotTtl({ namespace: holder.namespace, slot })).toBeUndefined();
       expect(await store.destroyIndex('t.byslot-idx', 'user-2')).toBe(0);
       await expect(store.destroySlot({ namespace: 't.byslot', slot: '../x' })).rejects.toThrow(/slot/);
     });

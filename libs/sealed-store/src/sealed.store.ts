@@ -118,6 +118,12 @@ export abstract class SealedStore {
     return (await this.rawDelete([this.keyOf(namespace, secret)])) > 0;
   }
 
+  /** Seconds a value known by its slot has left to live, or undefined when absent. */
+  async slotTtl(ref: SlotRef): Promise<number | undefined> {
+    const ms = await this.rawTtl(this.slotKeyOf(ref));
+    return ms === undefined ? undefined : Math.ceil(ms / 1000);
+  }
+
   /** Deletes a value known by its slot (its secret is another holder's); true when something was deleted. */
   async destroySlot(ref: SlotRef): Promise<boolean> {
     return (await this.rawDelete([this.slotKeyOf(ref)])) > 0;

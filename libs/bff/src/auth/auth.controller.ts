@@ -68,7 +68,7 @@ export class AuthController {
   /** A redirect, or for a silent login in an iframe the page that tells its parent: written here, not by Nest. */
   @Get('callback')
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const outcome = await this.auth.callback(req.originalUrl, req.headers.cookie);
+    const outcome = await this.auth.callback(req.originalUrl, req.headers.cookie, req.headers['user-agent']);
     res.set('cache-control', 'no-store');
     if (outcome.cookies.length > 0) res.append('set-cookie', outcome.cookies);
     if (outcome.page) {

@@ -3,6 +3,7 @@ import { LoginFailed, LogoutTokenInvalid, PendingLoginUnknown } from '../errors.
 import type { OidcClient } from '../relying-party/oidc.client.js';
 import { BffSessions } from '../session/bff-sessions.js';
 import { SessionCookies } from '../session/session.cookie.js';
+import { deviceOf } from '../session/device.js';
 import { sessionView } from '../session/session-view.js';
 import type { SessionView } from '../session/session-view.js';
 import { isSilent, kindOf } from './login-kind.js';
@@ -54,7 +55,12 @@ export class AuthService {
     return this.start(returnTo, cookieHeader, mode === 'iframe' ? 'silent-iframe' : 'silent-redirect');
   }
 
-  async callback(requestUrl: string, cookieHeader: string | undefined): Promise<AuthOutcome> {
+  /** `userAgent` names the device in the user's list of sessions (browser and system only). */
+  async callback(
+    requestUrl: string,
+    cookieHeader: string | undefined,
+    userAgent?: string,
+  ): Promise<AuthOutcome> {
     const url = new URL(requestUrl, this.publicUrl);
     let taken: Awaited<ReturnType<PendingLogins['take']>>;
     try {
@@ -91,6 +97,7 @@ export class AuthService {
       scope: tokens.scope,
       sid: tokens.sid,
       user: tokens.user,
+      device: deviceOf(userAgent),
     });
     const set = [this.cookies.setSession(ticket), ...cookies];
     if (isSilent(kind)) return this.silentAnswer(kind, pending.returnTo, { loggedIn: true }, set);

@@ -26,3 +26,11 @@ export function checkWebSocketOrigin(headers: IncomingHttpHeaders, allowedOrigin
   const origin = headers.origin;
   if (origin === undefined || !allowedOrigins.has(origin)) throw new CsrfRejected('origin_not_allowed');
 }
+
+/**
+ * A read that only the gateway's own pages may make: `X-CSRF: 1`, which a cross-site page cannot send (no CORS
+ * preflight is ever granted), so it cannot have the answer fetched with the user's cookie.
+ */
+export function checkCsrfHeader(headers: IncomingHttpHeaders): void {
+  if (headers['x-csrf'] !== '1') throw new CsrfRejected('missing_header');
+}

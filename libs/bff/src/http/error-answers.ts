@@ -11,6 +11,7 @@ import {
   PendingLoginUnknown,
   RefreshUnavailable,
   ResourceRefused,
+  SessionNotFound,
   Unauthenticated,
   UpgradeNotSupported,
   UpstreamFailed,
@@ -38,9 +39,9 @@ const rule = <E extends Error>(type: new (...args: never[]) => E, answer: (error
  * routes alike. The first matching class wins.
  */
 const TABLE: Rule[] = [
-  rule(Unauthenticated, () => ({
+  rule(Unauthenticated, (e) => ({
     status: 401,
-    body: { error: 'unauthenticated' },
+    body: { error: 'unauthenticated', reason: e.reason },
     page: PAGES.unauthenticated,
   })),
   rule(CsrfRejected, (e) => ({
@@ -66,6 +67,15 @@ const TABLE: Rule[] = [
     page: PAGES.badRequest,
     log: 'warn',
   })),
+  rule(SessionNotFound, (e) =>
+    e.current
+      ? {
+          status: 400,
+          body: { error: 'invalid_request', reason: 'this_session_ends_with_logout' },
+          page: PAGES.badRequest,
+        }
+      : { status: 404, body: { error: 'session_not_found' }, page: PAGES.notFound },
+  ),
   rule(InvalidPath, () => ({ status: 400, body: { error: 'invalid_path' }, page: PAGES.badRequest })),
   rule(UpgradeNotSupported, () => ({
     status: 400,

@@ -42,6 +42,9 @@ export interface ApiProxyOptions {
 /** Node 24.9+ asks the server which upgrade requests are upgrades (the typings do not have it yet). */
 type UpgradeChoosing = Server & { shouldUpgradeCallback?: (req: IncomingMessage) => boolean };
 
+/** Seconds the session has left if it is not used again, on every answer that had one: an app can warn in time. */
+export const SESSION_EXPIRES_IN = 'x-session-expires-in';
+
 const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|\?|#|%2f|%5c|\\|$)|\\|%5c/i;
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
@@ -96,7 +99,7 @@ export class ApiProxy {
       // Dot segments could make an upstream that normalises paths serve something outside the route.
       if (DOT_SEGMENT.test(req.url!)) throw new InvalidPath();
       checkCsrf(req.method, req.headers, this.allowedOrigins);
-      const session = await this.authorize(ticket, route);
+      const session = await this.authorize(ticket, route, res);
       await this.forward(req, res, route, session);
     } catch (error) {
       respond(req, res, error, this.clearing(error, ticket));
@@ -135,7 +138,7 @@ export class ApiProxy {
       if (route === undefined || !isWebSocketHandshake(req)) throw new UpgradeNotSupported();
       if (DOT_SEGMENT.test(req.url!)) throw new InvalidPath();
       checkWebSocketOrigin(req.headers, this.allowedOrigins);
-      const session = await this.authorize(ticket, route);
+      const session = await this.authorize(ticket, route, res);
       const prepared = this.prepare(req, route, session);
       authorizationLine = prepared.authorizationLine;
       started = performance.now();
@@ -181,13 +184,20 @@ export class ApiProxy {
     this.webSockets.closeAll();
   }
 
-  /** The session for this request; throws Unauthenticated when there is none. */
-  private async authorize(ticket: string | undefined, route: ProxyRoute): Promise<HotSession> {
-    const session = BffSessions.isTicket(ticket)
-      ? await this.sessions.authorize(ticket, route.resource)
-      : undefined;
-    if (session === undefined) throw new Unauthenticated();
-    return session;
+  /**
+   * The session for this request; throws Unauthenticated when there is none. The answer will tell the app how long
+   * the session has left unused.
+   */
+  private async authorize(
+    ticket: string | undefined,
+    route: ProxyRoute,
+    res: ServerResponse,
+  ): Promise<HotSession> {
+    if (!BffSessions.isTicket(ticket)) throw new Unauthenticated('no_session');
+    const authorized = await this.sessions.authorizeRequest(ticket, route.resource);
+    if (authorized === undefined) throw new Unauthenticated('session_expired');
+    res.setHeader(SESSION_EXPIRES_IN, authorized.expiresInSeconds);
+    return authorized.session;
   }
 
   /** A refused session's cookie is cleared, so the browser stops sending it. */

@@ -59,6 +59,7 @@ const SETTINGS: BffSessionSettings = {
   lockPollMs: 5,
   cacheMaxEntries: 100,
   cacheMaxAgeMs: 60_000,
+  revocableFromOtherSessions: true,
 };
 
 describe(BffSessions.name, () => {
@@ -120,6 +121,95 @@ describe(BffSessions.name, () => {
     expect(await sessions.authorize(dek)).toBeDefined();
     bus.deliver(INVALIDATE_ALL);
     expect(await sessions.authorize(dek)).toBeUndefined();
+  });
+
+  describe("a user's sessions", () => {
+    const createFor = (device: string, overrides: Record<string, unknown> = {}) =>
+      create({ device, sid: `sid-${device}`, refreshToken: `refresh-${device}`, ...overrides });
+
+    it('lists them, oldest first, this one marked, with device and times, and no token or slot', async () => {
+      const laptop = await createFor('Firefox on Linux');
+      clock += 1000;
+      const phone = await createFor('Safari on iOS');
+      await createFor('Chrome on Windows', { user: { sub: 'bob' } });
+      const listed = (await sessions.list(phone))!;
+      expect(listed.map((s) => [s.device, s.current])).toEqual([
+        ['Firefox on Linux', false],
+        ['Safari on iOS', true],
+      ]);
+      expect(listed[0].createdAt).toBe(listed[1].createdAt - 1000);
+      expect(JSON.stringify(listed)).not.toMatch(/refresh-|slot/);
+      expect(await sessions.list('A'.repeat(43))).toBeUndefined();
+      // Used later: the listing says so, without the card being rewritten.
+      clock += 120_000;
+      await sessions.authorize(laptop);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const used = (await sessions.list(phone))!.find((s) => !s.current)!;
+      expect(used.lastUsedAt).toBe(clock);
+    });
+
+    it('ends one other session, or all others, on every instance, and hands back their latest refresh tokens', async () => {
+      const [a, b, c] = [await createFor('A'), await createFor('B'), await createFor('C')];
+      await sessions.authorize(b); // cached here
+      bus.published.length = 0;
+      const idOf = async (dek: string) => (await sessions.list(dek))!.find((s) => s.current)!.id;
+      const ended = await sessions.endOthers(a, await idOf(b));
+      expect(ended).toMatchObject({ ended: 1, refreshTokens: ['refresh-B'] });
+      expect(await sessions.authorize(b)).toBeUndefined();
+      expect(bus.published.some((m) => m.startsWith('s:'))).toBe(true);
+      // C refreshes (its refresh token rotates); ending it afterwards hands back the rotated one.
+      clock += 300_000;
+      expect(await sessions.authorize(c)).toBeDefined();
+      expect(await sessions.endOthers(a)).toMatchObject({ ended: 1, refreshTokens: ['refresh-C+'] });
+      expect(await sessions.authorize(c)).toBeUndefined();
+      expect(await sessions.authorize(a)).toBeDefined();
+      expect((await sessions.list(a))!.map((s) => s.device)).toEqual(['A']);
+      expect(await sessions.endOthers(a, 'no-such-id')).toMatchObject({ ended: 0, refreshTokens: [] });
+    });
+
+    it('lets no refresh already running elsewhere bring an ended session back', async () => {
+      const a = await createFor('A');
+      const b = await createFor('B', { accessExpiresAt: Math.floor(clock / 1000) + 5 });
+      refresher.delayMs = 50;
+      const refreshing = sessions.authorize(b);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const ended = await sessions.endOthers(a);
+      expect(await refreshing).toBeDefined(); // it had started: it finishes, and the end waited for it
+      expect(ended!.refreshTokens).toEqual(['refresh-B+']);
+      expect(await sessions.authorize(b)).toBeUndefined();
+      expect(await store.get(SESSION_NAMESPACE, b)).toBeUndefined();
+    });
+
+    it('keeps no refresh token in the list without a pepper: ending elsewhere then revokes nothing', async () => {
+      const unpeppered = new BffSessions({
+        store,
+        lock: new LocalSessionLock(),
+        bus,
+        refresher,
+        settings: { ...SETTINGS, revocableFromOtherSessions: false },
+        now,
+      });
+      const a = await unpeppered.create({
+        accessToken: 'x',
+        accessExpiresAt: Math.floor(clock / 1000) + 300,
+        refreshToken: 'r-a',
+        user: { sub: 'carol' },
+      });
+      await unpeppered.create({
+        accessToken: 'y',
+        accessExpiresAt: Math.floor(clock / 1000) + 300,
+        refreshToken: 'r-b',
+        user: { sub: 'carol' },
+      });
+      expect(await unpeppered.endOthers(a)).toMatchObject({ ended: 1, refreshTokens: [] });
+    });
+
+    it('drops from the list a session that ended without it (back-channel logout by sid)', async () => {
+      const a = await createFor('A');
+      await createFor('B');
+      expect(await sessions.endAll('sid', 'sid-B')).toBe(1);
+      expect((await sessions.list(a))!.map((s) => s.device)).toEqual(['A']);
+    });
   });
 
   describe('tokens for other resources', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isDek, newSecret } from '@cloakroom/envelope';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import type { BffObserver } from '../bff.observer.js';
@@ -6,6 +7,8 @@ import type { InvalidationBus } from '../coordination/invalidation.bus.js';
 import type { HeldLock, SessionLock } from '../coordination/session.lock.js';
 import { RefreshRejected, RefreshUnavailable, ResourceRefused } from '../errors.js';
 import { SessionCache } from './session.cache.js';
+import { SessionRoster } from './session.roster.js';
+import type { SessionCard, SessionListing } from './session.roster.js';
 import {
   SessionEncodingInvalid,
   decodeHotSession,
@@ -50,6 +53,19 @@ export interface BffSessionSettings {
   lockPollMs: number;
   cacheMaxEntries: number;
   cacheMaxAgeMs: number;
+  /**
+   * Keep each session's refresh token in its user's list of sessions too, so that ending it from another session
+   * revokes it. Only with a deployment pepper (see {@link SessionRoster}).
+   */
+  revocableFromOtherSessions: boolean;
+}
+
+/** What ending sessions from another session did: how many ended, and their refresh tokens, to revoke. */
+export interface EndedSessions {
+  ended: number;
+  refreshTokens: string[];
+  /** The id of the session they were ended from (which stays). */
+  currentId?: string;
 }
 
 /** The observer's session hooks, every one optional. */
@@ -88,6 +104,7 @@ export class BffSessions {
   private readonly events: BffSessionEvents;
   private readonly now: () => number;
   private readonly touchIntervalMs: number;
+  private readonly roster: SessionRoster;
 
   constructor(private readonly deps: BffSessionsDeps) {
     this.store = deps.store;
@@ -101,6 +118,10 @@ export class BffSessions {
     });
     // Sliding the idle timeout costs a store write; once per tenth of the timeout is precise enough.
     this.touchIntervalMs = Math.max(1000, (deps.settings.idleTimeoutSeconds * 1000) / 10);
+    this.roster = new SessionRoster(deps.store, {
+      ttlSeconds: deps.settings.absoluteLimitSeconds,
+      keepRefreshTokens: deps.settings.revocableFromOtherSessions,
+    });
     deps.bus.onMessage((message) => this.onInvalidation(message));
   }
 
@@ -110,11 +131,12 @@ export class BffSessions {
   }
 
   /** Creates a session for a fresh token set; returns the DEK, which is the cookie value. */
-  async create(record: Omit<SessionRecord, 'createdAt' | 'absoluteExpiresAt'>): Promise<string> {
+  async create(record: Omit<SessionRecord, 'createdAt' | 'absoluteExpiresAt' | 'id'>): Promise<string> {
     const nowMs = this.now();
     const createdAt = Math.floor(nowMs / 1000);
     const full: SessionRecord = {
       ...record,
+      id: randomBytes(16).toString('base64url'),
       createdAt,
       createdAtMs: nowMs,
       absoluteExpiresAt: createdAt + this.settings.absoluteLimitSeconds,
@@ -125,8 +147,73 @@ export class BffSessions {
     const indexTtl = this.settings.absoluteLimitSeconds;
     if (full.sid) await this.store.addToIndex(SID_INDEX, full.sid, member, indexTtl);
     await this.store.addToIndex(SUB_INDEX, full.user.sub, member, indexTtl);
+    await this.roster.put(
+      full.user.sub,
+      full.id!,
+      this.cardOf(full, this.store.slotOf(SESSION_NAMESPACE, dek)),
+    );
     this.events.sessionCreated?.();
     return dek;
+  }
+
+  /** The sessions of this session's user, oldest first, this one marked; undefined when there is no session. */
+  async list(dek: string): Promise<Array<SessionListing & { current: boolean }> | undefined> {
+    const record = await this.readFull(dek);
+    if (!record) return undefined;
+    const listed = await this.roster.list(record.user.sub);
+    const live = await Promise.all(
+      listed.map(
+        async (entry) =>
+          entry.id === record.id ||
+          (await this.store.slotTtl({ namespace: SESSION_NAMESPACE, slot: entry.slot })) !== undefined,
+      ),
+    );
+    // A session that ended without its card (a back-channel logout by sid, an expiry) leaves the list now.
+    await Promise.all(
+      listed.filter((_, i) => !live[i]).map((entry) => this.roster.remove(record.user.sub, entry.id)),
+    );
+    return listed
+      .filter((_, i) => live[i])
+      .map(({ slot: _slot, ...entry }) => ({ ...entry, current: entry.id === record.id }));
+  }
+
+  /**
+   * Ends sessions of this session's user from this one: the one named `id`, or with `id` undefined all but this
+   * one. Each is refused on every instance within the invalidation bound; their refresh tokens come back to be
+   * revoked. Undefined when this session itself is gone.
+   */
+  async endOthers(dek: string, id?: string): Promise<EndedSessions | undefined> {
+    const record = await this.readFull(dek);
+    if (!record) return undefined;
+    const sub = record.user.sub;
+    const targets = (await this.roster.cards(sub)).filter(
+      (entry) => entry.id !== record.id && (id === undefined || entry.id === id),
+    );
+    const outcome: EndedSessions = { ended: 0, refreshTokens: [], currentId: record.id };
+    for (const target of targets) {
+      const lock = await this.acquireWaiting(target.card.slot);
+      try {
+        // Read again under its lock: a refresh that was running has rotated its refresh token meanwhile.
+        const card = (await this.roster.card(sub, target.id)) ?? target.card;
+        const slot = card.slot;
+        // The mark first: a refresh elsewhere that still writes the session back undoes itself on seeing it.
+        await this.store.put(ENDED, `slot:${slot}`, { at: this.now() }, this.markTtlSeconds());
+        await this.store.destroySlot({ namespace: SESSION_NAMESPACE, slot });
+        const ref = { namespace: SESSION_NAMESPACE, slot };
+        if (card.sid) await this.store.removeFromIndex(SID_INDEX, card.sid, ref);
+        await this.store.removeFromIndex(SUB_INDEX, sub, ref);
+        await this.roster.remove(sub, target.id);
+        for (const cache of this.caches()) cache.delete(slot);
+        this.touchedAt.delete(slot);
+        await this.deps.bus.publish(`s:${slot}`);
+        outcome.ended++;
+        if (card.refreshToken) outcome.refreshTokens.push(card.refreshToken);
+      } finally {
+        await lock?.release();
+      }
+    }
+    if (outcome.ended > 0) this.events.sessionsDestroyed?.('ended_elsewhere', outcome.ended);
+    return outcome;
   }
 
   /**
@@ -136,6 +223,17 @@ export class BffSessions {
    * time it is asked for; without it, the token of the login.
    */
   async authorize(dek: string, resource?: string): Promise<HotSession | undefined> {
+    return (await this.authorizeRequest(dek, resource))?.session;
+  }
+
+  /**
+   * {@link authorize}, with how many seconds the session has left if it is not used again (the idle timeout as this
+   * instance last pushed it back, bounded by the absolute limit): what an app may show to warn before it ends.
+   */
+  async authorizeRequest(
+    dek: string,
+    resource?: string,
+  ): Promise<{ session: HotSession; expiresInSeconds: number } | undefined> {
     const nowS = this.now() / 1000;
     const cache = this.cacheFor(resource);
     const useCache = cache.enabled && this.deps.bus.live;
@@ -164,13 +262,21 @@ export class BffSessions {
         hot = await this.refreshOnce(dek, slot, resource);
       } catch (error) {
         // The token in hand is still valid for a moment: use it rather than fail the request.
-        if (error instanceof RefreshUnavailable && stale && stale.accessExpiresAt > nowS) return stale;
+        if (error instanceof RefreshUnavailable && stale && stale.accessExpiresAt > nowS)
+          return { session: stale, expiresInSeconds: this.expiresIn(slot, stale) };
         throw error;
       }
       if (hot === undefined) return undefined;
     }
     this.touch(dek, slot, hot);
-    return hot;
+    return { session: hot, expiresInSeconds: this.expiresIn(slot, hot) };
+  }
+
+  private expiresIn(slot: string, hot: HotSession): number {
+    const nowMs = this.now();
+    const pushedBackAt = this.touchedAt.get(slot) ?? hot.createdAtMs;
+    const idle = this.settings.idleTimeoutSeconds - (nowMs - pushedBackAt) / 1000;
+    return Math.max(0, Math.floor(Math.min(idle, hot.absoluteExpiresAt - nowMs / 1000)));
   }
 
   /** Who is logged in and until when, without a token, or undefined. */
@@ -236,6 +342,7 @@ export class BffSessions {
     const member = { namespace: SESSION_NAMESPACE, secret: dek };
     if (record?.sid) await this.store.removeFromIndex(SID_INDEX, record.sid, member);
     if (record) await this.store.removeFromIndex(SUB_INDEX, record.user.sub, member);
+    if (record?.id) await this.roster.remove(record.user.sub, record.id);
     for (const cache of this.caches()) cache.delete(slot);
     this.touchedAt.delete(slot);
     await this.deps.bus.publish(`s:${slot}`);
@@ -349,7 +456,9 @@ export class BffSessions {
       scope: tokens.scope ?? current.scope,
     };
     const base = await this.write(dek, next);
-    if (await this.wasEnded(base)) {
+    if (next.id && next.refreshToken !== current.refreshToken)
+      await this.roster.put(next.user.sub, next.id, this.cardOf(next, slot));
+    if (await this.wasEnded(base, slot)) {
       await this.destroyUnlocked(dek, slot, 'refresh_failed');
       return undefined;
     }
@@ -377,7 +486,19 @@ export class BffSessions {
 
   private async extend(dek: string, ttl: number): Promise<void> {
     // A TTL change, never a rewrite: it cannot undo a refresh nor bring back a session ended meanwhile.
-    await this.store.touch(SESSION_NAMESPACE, dek, ttl);
+    if (!(await this.store.touch(SESSION_NAMESPACE, dek, ttl))) return;
+    const record = await this.readFull(dek);
+    if (record?.id) await this.roster.seen(record.user.sub, record.id, this.now());
+  }
+
+  private cardOf(record: SessionRecord, slot: string): SessionCard {
+    return {
+      slot,
+      ...(record.sid ? { sid: record.sid } : {}),
+      device: record.device ?? 'Unknown device',
+      createdAt: record.createdAtMs ?? record.createdAt * 1000,
+      ...(record.refreshToken ? { refreshToken: record.refreshToken } : {}),
+    };
   }
 
   private async write(dek: string, record: SessionRecord): Promise<HotSession> {
@@ -413,10 +534,11 @@ export class BffSessions {
     }
   }
 
-  private async wasEnded(hot: HotSession): Promise<boolean> {
+  private async wasEnded(hot: HotSession, slot: string): Promise<boolean> {
     const marks = await Promise.all([
       hot.sidKey ? this.store.get<{ at: number }>(ENDED, `sid:${hot.sidKey}`) : undefined,
       this.store.get<{ at: number }>(ENDED, `sub:${hot.subKey}`),
+      this.store.get<{ at: number }>(ENDED, `slot:${slot}`),
     ]);
     return marks.some((mark) => mark !== undefined && mark.at >= hot.createdAtMs);
   }

@@ -23,6 +23,10 @@ export interface SessionRecord {
   createdAtMs?: number;
   /** The absolute session limit: no refresh or activity extends a session past it. */
   absoluteExpiresAt: number;
+  /** The session's public id (not a secret: it names the session in the user's list of sessions). */
+  id?: string;
+  /** Where the session was opened, as the user would recognise it (`Firefox on Linux`). */
+  device?: string;
   refreshExpiresAt?: number;
   /**
    * Access tokens for other resources than the login's (RFC 8707), by resource indicator: obtained from the
@@ -94,6 +98,8 @@ interface RestMeta {
   x?: number;
   /** Resource tokens: indicator → [token, expiry]. */
   r?: Record<string, [string, number]>;
+  i?: string;
+  d?: string;
 }
 
 /** Serialises a session; the result is sealed by the store as bytes. */
@@ -117,6 +123,8 @@ export function encodeSession(record: SessionRecord, keys: IndexKeys): Buffer {
     u: record.user,
     c: record.createdAt,
     x: record.refreshExpiresAt,
+    ...(record.id ? { i: record.id } : {}),
+    ...(record.device ? { d: record.device } : {}),
     ...(record.resourceTokens && Object.keys(record.resourceTokens).length > 0
       ? {
           r: Object.fromEntries(
@@ -181,6 +189,8 @@ export function decodeSession(bytes: Buffer): SessionRecord {
       createdAt: meta.c,
       createdAtMs: hot.createdAtMs,
       refreshExpiresAt: meta.x,
+      ...(typeof meta.i === 'string' ? { id: meta.i } : {}),
+      ...(typeof meta.d === 'string' ? { device: meta.d } : {}),
       ...(meta.r ? { resourceTokens: resourceTokensOf(meta.r) } : {}),
     };
   } catch (error) {
