@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  Header,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffConfig } from '../bff.config.js';
 import { checkCsrf, checkCsrfHeader } from '../http/csrf.js';
