@@ -3,3 +3,7 @@ export * from './pino-nest.logger.js';
 export * from './access-log.js';
 export * from './metrics.js';
 export * from './store.metrics.js';
+export * from './health.js';
+export * from './health.controller.js';
+export * from './management.server.js';
+export * from './ops.config.js';
