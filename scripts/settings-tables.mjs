@@ -7,6 +7,7 @@ const app = (path) => import(new URL(`../apps/${path}`, import.meta.url).href);
 export const SETTINGS_TABLES = [
   { title: 'store', load: async () => (await import('@cloakroom/sealed-store')).StoreConfig },
   { title: 'shutdown', load: async () => (await import('@cloakroom/config')).ShutdownConfig },
+  { title: 'management', load: async () => (await import('@cloakroom/ops')).OpsConfig },
   {
     title: 'authorization-server',
     load: async () =>
