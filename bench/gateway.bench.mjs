@@ -112,6 +112,7 @@ try {
     USERS_FILE: 'config/demo/users.yaml',
     RESOURCES_FILE: join(dir, 'resources.yaml'),
     ACCESS_TOKEN_TTL_SECONDS: '7200',
+    MANAGEMENT_PORT: '0',
   });
   stopAs = () => as.close();
   const gatewayEnv = {

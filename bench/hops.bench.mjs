@@ -147,9 +147,17 @@ try {
     RESOURCES_FILE: join(dir, 'resources.yaml'),
     ACCESS_TOKEN_TTL_SECONDS: '7200',
     LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000000',
+    MANAGEMENT_PORT: '0',
   });
   stops.push(() => as.close());
-  const apiEnv = { HOST: '127.0.0.1', LOG_LEVEL: 'silent', ISSUER_URL: issuer, TOKEN_VALIDATION: 'jwt' };
+  // Two demo APIs on one host: each takes a free management port rather than both the default one.
+  const apiEnv = {
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ISSUER_URL: issuer,
+    TOKEN_VALIDATION: 'jwt',
+    MANAGEMENT_PORT: '0',
+  };
   const api = await processOf(
     'apps/demo-api/dist/main.js',
     { ...apiEnv, PORT: String(apiPort), RESOURCE_AUDIENCE: BUDGETED },

@@ -9,6 +9,7 @@ const app = (path) => import(new URL(`../apps/${path}`, import.meta.url).href);
 export const SETTINGS_TABLES = [
   { title: 'store', load: async () => StoreConfig },
   { title: 'shutdown', load: async () => (await import('@cloakroom/config')).ShutdownConfig },
+  { title: 'management', load: async () => (await import('@cloakroom/ops')).OpsConfig },
   {
     title: 'authorization-server',
     load: async () =>

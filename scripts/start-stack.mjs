@@ -13,7 +13,8 @@ const services = [
     name: 'directory-api',
     main: 'apps/demo-api/dist/main.js',
     port: 4001,
-    env: { RESOURCE_AUDIENCE: 'http://localhost:4001', BASE_PATH: '/directory' },
+    // The first demo API has the default management port, 9400.
+    env: { RESOURCE_AUDIENCE: 'http://localhost:4001', BASE_PATH: '/directory', MANAGEMENT_PORT: '9401' },
   },
   { name: 'gateway', main: 'apps/gateway/dist/main.js', port: 8080 },
 ];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ShutdownConfig } from '@cloakroom/config';
+import { OpsConfig } from '@cloakroom/ops';
 import { StoreConfig } from '@cloakroom/sealed-store';
 // @ts-expect-error plain ESM script without types
 import { SETTINGS_TABLES, renderTable } from '../scripts/settings-tables.mjs';
@@ -15,6 +16,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const SCHEMAS: Record<string, abstract new () => object> = {
   store: StoreConfig,
   shutdown: ShutdownConfig,
+  management: OpsConfig,
   'authorization-server': AuthorizationServerConfig,
   accounts: AccountsConfig,
   gateway: GatewayConfig,

@@ -103,6 +103,7 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
       CLIENTS_FILE: join(dir, 'clients.yaml'),
       RESOURCES_FILE: join(dir, 'resources.yaml'),
       ACCESS_TOKEN_TTL_SECONDS: '20',
+      MANAGEMENT_PORT: '0',
     });
     stops.push(() => as.close());
     as.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {

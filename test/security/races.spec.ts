@@ -9,10 +9,12 @@ import type { Stack } from '../support/stack.js';
 const TOKEN_TTL_SECONDS = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The `cloakroom_tokens_issued_total{type}` counter as the authorization server's /metrics shows it. */
+/** The `cloakroom_authorization_server_tokens_issued_total{type}` counter as the management port's /metrics shows it. */
 async function tokensIssued(stack: Stack, type: string): Promise<number> {
-  const text = await (await fetch(`${stack.asUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`cloakroom_tokens_issued_total{type="${type}"}`));
+  const text = await (await fetch(`${stack.asManagementUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`cloakroom_authorization_server_tokens_issued_total{type="${type}"}`));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 

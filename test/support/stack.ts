@@ -71,6 +71,8 @@ export interface Stack {
   issuer: string;
   /** Where the authorization server listens. */
   asUrl: string;
+  /** The authorization server's management port: `/metrics`, `/healthz`, `/readyz`. */
+  asManagementUrl: string;
   /** Public URL of the gateway (the callback derives from it). */
   gatewayUrl: string;
   /** Where each gateway instance listens. */
@@ -118,6 +120,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const asPort = await freePort();
+    // In-process servers take any free port; a process of its own is told one, so that tests know where it is.
+    const asManagementPort = options.processes ? await freePort() : 0;
     const gatewayPorts = await Promise.all(Array.from({ length: options.gateways ?? 1 }, () => freePort()));
     const asUrl = `http://127.0.0.1:${asPort}`;
     const issuer = options.issuerUrl ?? `http://${options.issuerHost ?? '127.0.0.1'}:${asPort}`;
@@ -177,10 +181,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       RESOURCES_FILE: join(dir, 'resources.yaml'),
       JWKS_FILE: join(dir, 'jwks.json'),
       ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds ?? 600),
+      MANAGEMENT_PORT: String(asManagementPort),
       ...options.asEnv,
     };
     let as: RunningAuthorizationServer | undefined;
     let asPid = 0;
+    let asManagementUrl = `http://127.0.0.1:${asManagementPort}`;
     let refreshGrants = 0;
     if (options.processes) {
       const child = await startProcess('apps/authorization-server/dist/main.js', asEnv, asUrl);
@@ -189,6 +195,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     } else {
       const running = await startAuthorizationServer(asEnv);
       stoppers.push(() => running.close());
+      asManagementUrl = running.managementUrl;
       running.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
         if (ctx.oidc?.params?.grant_type === 'refresh_token') refreshGrants++;
       });
@@ -246,6 +253,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       issuer,
       asUrl,
+      asManagementUrl,
       gatewayUrl,
       gateways,
       upstream,

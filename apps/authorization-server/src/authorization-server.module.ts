@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
-import { GracefulShutdown } from '@cloakroom/config';
 import type { DynamicModule } from '@nestjs/common';
 import Provider from 'oidc-provider';
 import { SealedStore } from '@cloakroom/sealed-store';
+import { Health, HealthModule } from '@cloakroom/ops';
 import { AuthorizationServerConfig } from './authorization-server.config.js';
 import { InteractionController } from './interactions/interaction.controller.js';
 import { Authenticator, InteractionService } from './interactions/interaction.service.js';
 import { ClaimsController } from './oidc/claims.controller.js';
 import { ClientPolicies } from './oidc/client-policies.js';
 import { ResourceClaims } from './oidc/resource-claims.js';
-import { AuthorizationServerMetrics } from './ops/metrics.js';
-import { OpsController } from './ops/ops.controller.js';
+import { AuthorizationServerMetrics } from './authorization-server.metrics.js';
 
 export interface AuthorizationServerParts {
   config: AuthorizationServerConfig;
@@ -20,16 +19,17 @@ export interface AuthorizationServerParts {
   authenticator: Authenticator;
   policies: ClientPolicies;
   resourceClaims: ResourceClaims;
-  shutdown: GracefulShutdown;
+  health: Health;
 }
 
-/** The Nest side of the authorization server: interaction pages and operations endpoints. */
+/** The Nest side of the authorization server: interaction pages, claims, and /healthz and /readyz. */
 @Module({})
 export class AuthorizationServerModule {
   static register(parts: AuthorizationServerParts): DynamicModule {
     return {
       module: AuthorizationServerModule,
-      controllers: [InteractionController, OpsController, ClaimsController],
+      imports: [HealthModule.register(parts.health)],
+      controllers: [InteractionController, ClaimsController],
       providers: [
         { provide: AuthorizationServerConfig, useValue: parts.config },
         { provide: Provider, useValue: parts.provider },
@@ -38,7 +38,6 @@ export class AuthorizationServerModule {
         { provide: Authenticator, useValue: parts.authenticator },
         { provide: ClientPolicies, useValue: parts.policies },
         { provide: ResourceClaims, useValue: parts.resourceClaims },
-        { provide: GracefulShutdown, useValue: parts.shutdown },
         InteractionService,
       ],
     };

@@ -191,33 +191,83 @@ describe(startAuthorizationServer.name, () => {
 
       const closed = server.close();
       expect(await connectionRefused(server.listenUrl)).toBe(true);
+      // The management port says the same while the drain lasts.
+      const management = await fetch(`${server.managementUrl}/readyz`);
+      expect(management.status).toBe(503);
+      expect(await management.json()).toEqual({ status: 'unavailable', error: 'shutting_down' });
       for (const connection of [discovery, probe]) connection.write('\r\n');
       await Promise.all([discovery.closed, probe.closed]);
       expect(discovery.received()).toMatch(/^HTTP\/1\.1 200 /);
       expect(discovery.received()).toMatch(/\r\nConnection: close\r\n/i);
       expect(discovery.received()).toContain('"issuer"');
       expect(probe.received()).toMatch(/^HTTP\/1\.1 503 /);
-      expect(probe.received()).toContain('"status":"shutting_down"');
+      expect(probe.received()).toContain('{"status":"unavailable","error":"shutting_down"}');
       await closed;
     } finally {
       await server.close();
     }
   });
 
-  it('answers /healthz, /readyz and /metrics', async () => {
+  it('answers /healthz and /readyz on both ports, /metrics on the management port only', async () => {
     const server = await startAuthorizationServer({
       PORT: '0',
       LOG_LEVEL: 'silent',
       REDIS_URL: testRedisUrl(),
     });
     try {
-      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-      expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
-      expect(metrics).toContain('cloakroom_store_operation_seconds');
-      expect(metrics).toContain('cloakroom_login_failures_total');
+      expect(server.managementUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(server.managementUrl).not.toBe(server.listenUrl);
+      for (const base of [server.url, server.managementUrl]) {
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+        expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+      }
+      // A sign-in page request, so that the route template shows in the metrics.
+      expect((await fetch(`${server.url}/interaction/Zk3q2V6d9xYbLmN0pQr7sT?x=1`)).status).toBeLessThan(500);
+
+      const response = await fetch(`${server.managementUrl}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const metrics = await response.text();
+      expect(metrics).toContain('cloakroom_store_operation_seconds_count{operation="ping"}');
+      expect(metrics).toContain('# TYPE cloakroom_authorization_server_login_failures_total counter');
+      expect(metrics).toContain('# TYPE cloakroom_authorization_server_tokens_issued_total counter');
+      expect(metrics).toContain('# TYPE cloakroom_authorization_server_oversized_tokens_total counter');
+      expect(metrics).toMatch(
+        /^cloakroom_http_requests_total\{method="GET",route="\/readyz",status="200"\} 1$/m,
+      );
+      expect(metrics).toMatch(
+        /^cloakroom_http_requests_total\{method="GET",route="\/interaction\/:uid",status="\d+"\} 1$/m,
+      );
+      expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
+      expect(metrics).not.toMatch(/Zk3q2V6d9xYbLmN0pQr7sT|x=1/);
+
+      // The public port no longer serves metrics: the usual 404 of an unknown path.
+      const publicMetrics = await fetch(`${server.url}/metrics`);
+      expect(publicMetrics.status).toBe(404);
+      expect(await publicMetrics.text()).not.toContain('cloakroom_');
     } finally {
       await server.close();
+    }
+    expect(await connectionRefused(server.managementUrl)).toBe(true);
+  });
+
+  it('refuses a MANAGEMENT_PORT equal to PORT, and a management port already taken', async () => {
+    const error = (await startupError({ PORT: '3999', MANAGEMENT_PORT: '3999' })) as StartupInvalid;
+    expect(error.problems).toContain(
+      'MANAGEMENT_PORT: 3999 is also PORT; the management server needs a port of its own',
+    );
+    const first = await startAuthorizationServer({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      REDIS_URL: testRedisUrl(),
+    });
+    try {
+      const taken = new URL(first.managementUrl).port;
+      const refused = await startupError({ REDIS_URL: testRedisUrl(), MANAGEMENT_PORT: taken });
+      expect(refused.name).toBe('ManagementPortUnavailable');
+      expect(refused.message).toContain(`127.0.0.1:${taken} (EADDRINUSE)`);
+    } finally {
+      await first.close();
     }
   });
 
@@ -229,7 +279,11 @@ describe(startAuthorizationServer.name, () => {
       REDIS_COMMAND_TIMEOUT_MS: '300',
     });
     try {
-      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      for (const base of [server.url, server.managementUrl]) {
+        const ready = await fetch(`${base}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toEqual({ status: 'unavailable', error: 'store_unavailable' });
+      }
       const token = await fetch(`${server.url}/token/introspection`, {
         method: 'POST',
         headers: {

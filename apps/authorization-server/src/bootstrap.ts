@@ -11,10 +11,26 @@ import { GracefulShutdown, ShutdownConfig, checkConfig, isProduction } from '@cl
 import { StoreConfig, createSealedStore, storeConfigProblems } from '@cloakroom/sealed-store';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import {
+  AccessLog,
+  Health,
+  MANAGEMENT_PORTS,
+  OpsConfig,
+  PinoNestLogger,
+  accessLogMiddleware,
+  createLogger,
+  createRegistry,
+  instrumentStore,
+  managementPort,
+  opsConfigProblems,
+  startManagementServer,
+} from '@cloakroom/ops';
+import type { ManagementServer } from '@cloakroom/ops';
+import {
   AuthorizationServerConfig,
   authorizationServerConfigProblems,
 } from './authorization-server.config.js';
 import { AuthorizationServerExceptionFilter } from './authorization-server.filter.js';
+import { AuthorizationServerMetrics } from './authorization-server.metrics.js';
 import { AuthorizationServerModule } from './authorization-server.module.js';
 import { AccountStore, AccountsConfig } from './accounts/index.js';
 import { watchUsersFile } from './accounts/users-file.watch.js';
@@ -27,14 +43,14 @@ import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
 import { ResourceClaims } from './oidc/resource-claims.js';
 import { TokenSizeWatch } from './oidc/token-size.watch.js';
-import { accessLog, createLogger, PinoNestLogger } from './ops/logger.js';
-import { AuthorizationServerMetrics, instrumentStore } from './ops/metrics.js';
 
 export interface RunningAuthorizationServer {
   /** The issuer, which is also the base URL. */
   url: string;
   /** Where it actually listens (differs from the issuer behind a proxy or with port 0). */
   listenUrl: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer (MANAGEMENT_HOST, MANAGEMENT_PORT). */
+  managementUrl: string;
   app: INestApplication;
   provider: Provider;
   store: SealedStore;
@@ -54,15 +70,17 @@ export async function startAuthorizationServer(
   options: { unsealedMemoryAdapter?: boolean } = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
-  const { config, storeConfig, accountsConfig, shutdownConfig, directory } = await checkStartup(
+  const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, directory } = await checkStartup(
     env,
     production,
   );
   const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
-  const metrics = new AuthorizationServerMetrics();
+  const registry = createRegistry();
+  const metrics = new AuthorizationServerMetrics(registry);
   const rawStore = createSealedStore(storeConfig);
-  const store = instrumentStore(rawStore, metrics);
+  const store = instrumentStore(rawStore, registry);
+  const health = new Health(shutdown).addCheck('store_unavailable', () => store.ping());
 
   // Connected before the first request: with the offline queue off, a command sent while the client is still
   // connecting would fail. A store that is down is not fatal: /readyz says so and requests get 503 until it answers.
@@ -78,7 +96,18 @@ export async function startAuthorizationServer(
   if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
 
   let usersWatch: { close(): void } | undefined;
+  let management: ManagementServer | undefined;
   try {
+    management = await startManagementServer({
+      host: opsConfig.MANAGEMENT_HOST,
+      port: managementPort(opsConfig, {
+        port: config.PORT,
+        defaultPort: MANAGEMENT_PORTS.authorizationServer,
+      }),
+      registry,
+      health,
+      logger,
+    });
     if (directory.keys.generated) {
       logger.warn(
         'NO SIGNING KEYS CONFIGURED: using a key generated in memory; tokens stop verifying at restart',
@@ -122,7 +151,7 @@ export async function startAuthorizationServer(
         authenticator: accounts,
         policies: new ClientPolicies(directory.policies),
         resourceClaims,
-        shutdown,
+        health,
       }),
       new (await import('@nestjs/platform-express')).ExpressAdapter(server),
       { bodyParser: false, logger: new PinoNestLogger(logger) },
@@ -130,17 +159,21 @@ export async function startAuthorizationServer(
     server.disable('x-powered-by');
     server.set('trust proxy', config.TRUST_PROXY);
     app.useGlobalFilters(new AuthorizationServerExceptionFilter(config.APP_NAME, logger));
-    app.use(accessLog(logger));
+    app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
     app.use(mountProvider(provider));
     // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
     await app.init();
 
-    logger.info({ issuer: config.ISSUER, listen: listenUrl }, 'authorization server listening');
+    logger.info(
+      { issuer: config.ISSUER, listen: listenUrl, management: management.url },
+      'authorization server listening',
+    );
     return {
       url: config.ISSUER,
       listenUrl,
+      managementUrl: management.url,
       app,
       provider,
       store,
@@ -151,12 +184,14 @@ export async function startAuthorizationServer(
         const { forced } = await shutdown.drain();
         if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
         await app.close();
+        await management?.close();
         await rawStore.close();
       },
     };
   } catch (error) {
     usersWatch?.close();
     httpServer.close();
+    await management?.close();
     await rawStore.close();
     throw error;
   }
@@ -180,12 +215,16 @@ async function checkStartup(env: Record<string, string | undefined>, production:
   );
   const accounts = checkConfig(AccountsConfig, env);
   const shutdown = checkConfig(ShutdownConfig, env);
+  const ops = checkConfig(OpsConfig, env, (c) =>
+    opsConfigProblems(c, { port: server.config.PORT, defaultPort: MANAGEMENT_PORTS.authorizationServer }),
+  );
   const files = await readDirectory(server.config, env, production);
   const problems = [
     ...server.problems,
     ...store.problems,
     ...accounts.problems,
     ...shutdown.problems,
+    ...ops.problems,
     ...files.problems,
   ];
   if (problems.length > 0 || !files.directory) throw new StartupInvalid(problems);
@@ -194,6 +233,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     storeConfig: store.config,
     accountsConfig: accounts.config,
     shutdownConfig: shutdown.config,
+    opsConfig: ops.config,
     directory: files.directory,
   };
 }

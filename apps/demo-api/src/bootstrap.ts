@@ -5,24 +5,38 @@ import type { NextFunction, Request, Response } from 'express';
 import { Module, ValidationPipe } from '@nestjs/common';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { pino } from 'pino';
 import { ConfigInvalid, GracefulShutdown, ShutdownConfig, checkConfig } from '@cloakroom/config';
+import {
+  AccessLog,
+  Health,
+  HealthModule,
+  MANAGEMENT_PORTS,
+  OpsConfig,
+  PinoNestLogger,
+  accessLogMiddleware,
+  createLogger,
+  createRegistry,
+  managementPort,
+  opsConfigProblems,
+  startManagementServer,
+} from '@cloakroom/ops';
 import {
   ResourceServerExceptionFilter,
   ResourceServerModule,
   createVerifiers,
+  registerResourceServerMetrics,
 } from '@cloakroom/resource-server';
 import type { Verifiers } from '@cloakroom/resource-server';
 import { DemoApiConfig, demoApiConfigProblems } from './demo-api.config.js';
-import { DemoApiMetrics } from './demo-api.metrics.js';
 import { JsonTooDeep, jsonNestsDeeperThan } from './json-depth.js';
-import { OpsController } from './ops.controller.js';
 import { OrderBook } from './order.book.js';
 import { OrdersController } from './orders.controller.js';
 import { WhoamiController } from './whoami.controller.js';
 
 export interface RunningDemoApi {
   url: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer (MANAGEMENT_HOST, MANAGEMENT_PORT). */
+  managementUrl: string;
   app: INestApplication;
   verifiers: Verifiers;
   /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the app. */
@@ -33,21 +47,12 @@ export interface RunningDemoApi {
 
 @Module({})
 class DemoApiModule {
-  static register(
-    config: DemoApiConfig,
-    verifiers: Verifiers,
-    metrics: DemoApiMetrics,
-    shutdown: GracefulShutdown,
-  ): DynamicModule {
+  static register(config: DemoApiConfig, verifiers: Verifiers, health: Health): DynamicModule {
     return {
       module: DemoApiModule,
-      imports: [ResourceServerModule.forRoot(config, verifiers)],
-      controllers: [WhoamiController, OrdersController, OpsController],
-      providers: [
-        { provide: OrderBook, useValue: new OrderBook() },
-        { provide: DemoApiMetrics, useValue: metrics },
-        { provide: GracefulShutdown, useValue: shutdown },
-      ],
+      imports: [ResourceServerModule.forRoot(config, verifiers), HealthModule.register(health)],
+      controllers: [WhoamiController, OrdersController],
+      providers: [{ provide: OrderBook, useValue: new OrderBook() }],
     };
   }
 }
@@ -58,17 +63,22 @@ export async function startDemoApi(
 ): Promise<RunningDemoApi> {
   const settings = checkConfig(DemoApiConfig, env, (c) => demoApiConfigProblems(c, env));
   const shutdownSettings = checkConfig(ShutdownConfig, env);
-  const problems = [...settings.problems, ...shutdownSettings.problems];
+  const ports = { port: settings.config.PORT, defaultPort: MANAGEMENT_PORTS.demoApi };
+  const opsSettings = checkConfig(OpsConfig, env, (c) => opsConfigProblems(c, ports));
+  const problems = [...settings.problems, ...shutdownSettings.problems, ...opsSettings.problems];
   if (problems.length > 0) throw new ConfigInvalid(problems);
   const config = settings.config;
   const shutdown = new GracefulShutdown(shutdownSettings.config.SHUTDOWN_GRACE_MS);
-  const logger = pino({ name: 'demo-api', level: config.LOG_LEVEL, redact: ['req.headers.authorization'] });
+  const logger = createLogger('demo-api', config.LOG_LEVEL);
+  const registry = createRegistry();
+  const health = new Health(shutdown);
   const verifiers = createVerifiers(config);
-  const metrics = new DemoApiMetrics(verifiers);
-  const app = await NestFactory.create(DemoApiModule.register(config, verifiers, metrics, shutdown), {
+  registerResourceServerMetrics(registry, verifiers);
+  const app = await NestFactory.create(DemoApiModule.register(config, verifiers, health), {
     bodyParser: false,
-    logger: ['error', 'warn'],
+    logger: new PinoNestLogger(logger),
   });
+  app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
   app.use(
     express.json({
       limit: '64kb',
@@ -85,29 +95,32 @@ export async function startDemoApi(
       });
     },
   );
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    res.on('finish', () => {
-      const route = req.route?.path ?? (res.statusCode === 404 ? 'unknown' : req.path);
-      metrics.requests.inc({ route: String(route), status: String(res.statusCode) });
-      logger.info({ method: req.method, path: req.path, status: res.statusCode }, 'request');
-    });
-    next();
-  });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(
     new ResourceServerExceptionFilter(config.RESOURCE_AUDIENCE, config.DPOP_ALGORITHMS.split(',')),
   );
-  if (config.BASE_PATH) app.setGlobalPrefix(config.BASE_PATH, { exclude: ['healthz', 'readyz', 'metrics'] });
+  if (config.BASE_PATH) app.setGlobalPrefix(config.BASE_PATH, { exclude: ['healthz', 'readyz'] });
   // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
   await app.init();
   shutdown.watch(app.getHttpServer());
   await app.listen(config.PORT, config.HOST);
+  const management = await startManagementServer({
+    host: opsSettings.config.MANAGEMENT_HOST,
+    port: managementPort(opsSettings.config, ports),
+    registry,
+    health,
+    logger,
+  }).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
   // DPoP proofs name the URL the client called; unset, that is the address this API answers on.
   config.RESOURCE_PUBLIC_URL ??= url;
   return {
     url,
+    managementUrl: management.url,
     app,
     verifiers,
     closeDeadlineMs: shutdownSettings.config.SHUTDOWN_GRACE_MS + 1000,
@@ -115,6 +128,7 @@ export async function startDemoApi(
       const { forced } = await shutdown.drain();
       if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
       await app.close();
+      await management.close();
     },
   };
 }

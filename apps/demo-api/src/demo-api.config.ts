@@ -15,7 +15,7 @@ export class DemoApiConfig extends ResourceServerConfig {
   HOST = '127.0.0.1';
 
   @Setting(
-    'Path prefix of the API routes (e.g. `/directory` serves `/directory/api/whoami`), for a second instance behind a gateway route of its own; health and metrics stay at the root.',
+    'Path prefix of the API routes (e.g. `/directory` serves `/directory/api/whoami`), for a second instance behind a gateway route of its own; `/healthz` and `/readyz` stay at the root.',
     '',
   )
   @Matches(/^(\/[A-Za-z0-9._~-]+)*$/, { message: 'must be empty or a path such as /directory' })

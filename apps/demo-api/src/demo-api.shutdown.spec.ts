@@ -35,7 +35,12 @@ describe('demo API shutdown', () => {
       probe.write('\r\n');
       await probe.closed;
       expect(probe.received()).toMatch(/^HTTP\/1\.1 503 /);
-      expect(probe.received()).toContain('"status":"shutting_down"');
+      expect(probe.received()).toContain('{"status":"unavailable","error":"shutting_down"}');
+      // The management port says the same while the drain lasts.
+      expect(await (await fetch(`${api.managementUrl}/readyz`)).json()).toEqual({
+        status: 'unavailable',
+        error: 'shutting_down',
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       upload.write(body.slice(5));
 

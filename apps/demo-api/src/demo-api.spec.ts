@@ -201,11 +201,36 @@ describe('demo API (guards in a real Nest app, against a stand-in issuer)', () =
     }
   });
 
-  it('serves /healthz and /metrics', async () => {
-    expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    expect(metrics).toMatch(/demo_api_introspections_total \d+/);
-    expect(metrics).toContain('demo_api_requests_total');
-    expect(metrics).toMatch(/demo_api_dpop_proofs_remembered [1-9]/); // the DPoP test's proofs
+  it('serves /healthz and /readyz on both ports, /metrics on the management port only', async () => {
+    for (const base of [api.url, api.managementUrl]) {
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    }
+    const response = await fetch(`${api.managementUrl}/metrics`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const metrics = await response.text();
+    expect(metrics).toMatch(/^cloakroom_resource_server_introspections_total [1-9]/m);
+    expect(metrics).toMatch(/^cloakroom_resource_server_introspection_cache_hits_total \d+/m);
+    expect(metrics).toMatch(
+      /^cloakroom_http_requests_total\{method="GET",route="\/api\/whoami",status="200"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^cloakroom_http_request_duration_seconds_count\{method="GET",route="\/api\/whoami"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^cloakroom_resource_server_dpop_proofs_remembered [1-9]/m); // the DPoP test's proofs
+    expect(metrics).not.toContain('demo_api_');
+
+    const publicMetrics = await fetch(`${api.url}/metrics`);
+    expect(publicMetrics.status).toBe(404);
+    expect(await publicMetrics.text()).not.toContain('cloakroom_');
+  });
+
+  it('refuses a management port that is its own port, naming the setting', async () => {
+    await expect(
+      startDemoApi({ PORT: '9400', ISSUER_URL: issuer.url, RESOURCE_AUDIENCE: 'http://api.test' }),
+    ).rejects.toMatchObject({
+      name: 'ConfigInvalid',
+      problems: ['MANAGEMENT_PORT: 9400 is also PORT; the management server needs a port of its own'],
+    });
   });
 });

@@ -8,3 +8,4 @@ export * from './resource-server.guards.js';
 export * from './resource-server.module.js';
 export * from './token-verifier.js';
 export * from './distributed-claims.js';
+export * from './resource-server.metrics.js';

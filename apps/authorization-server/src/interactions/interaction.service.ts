@@ -4,7 +4,7 @@ import Provider from 'oidc-provider';
 import type { InteractionResults, PromptDetail } from 'oidc-provider';
 import { AuthorizationServerConfig } from '../authorization-server.config.js';
 import { ClientPolicies } from '../oidc/client-policies.js';
-import { AuthorizationServerMetrics } from '../ops/metrics.js';
+import { AuthorizationServerMetrics } from '../authorization-server.metrics.js';
 import { csrfValid, issueCsrfToken } from './csrf.js';
 import { CsrfRejected, FormInvalid } from './interaction.errors.js';
 import { consentPage, loginPage } from './pages.js';

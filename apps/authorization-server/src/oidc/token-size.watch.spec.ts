@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { AuthorizationServerMetrics } from '../ops/metrics.js';
+import { AuthorizationServerMetrics } from '../authorization-server.metrics.js';
 import { shapeAccessToken } from '@cloakroom/token-budget';
 import { TokenSizeWatch } from './token-size.watch.js';
 
@@ -40,9 +40,9 @@ describe(TokenSizeWatch.name, () => {
     expect(entry.distributedClaims).toEqual(['groups']);
     expect(entry.msg).toMatch(/access token for https:\/\/orders.example would be [\d]+ bytes: groups moved/);
     expect(lines[0]).not.toContain('team-1-readers');
-    expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).toContain(
-      'type="access_token",resource="https://orders.example"} 1',
-    );
+    expect(
+      await metrics.registry.getSingleMetricAsString('cloakroom_authorization_server_oversized_tokens_total'),
+    ).toContain('type="access_token",resource="https://orders.example"} 1');
   });
 
   it('stays quiet about an access token that fits its budget', async () => {
@@ -53,9 +53,9 @@ describe(TokenSizeWatch.name, () => {
     });
     watch.checkShaped(shaped, 'https://orders.example', 'gateway');
     expect(lines).toEqual([]);
-    expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).not.toContain(
-      'access_token',
-    );
+    expect(
+      await metrics.registry.getSingleMetricAsString('cloakroom_authorization_server_oversized_tokens_total'),
+    ).not.toContain('access_token');
   });
 
   it("warns about a token within its resource's budget but over TOKEN_SIZE_BUDGET_BYTES", async () => {
@@ -69,9 +69,9 @@ describe(TokenSizeWatch.name, () => {
     expect((JSON.parse(lines[0]) as { level: number; msg: string }).msg).toMatch(
       /over TOKEN_SIZE_BUDGET_BYTES/,
     );
-    expect(await metrics.registry.getSingleMetricAsString('cloakroom_oversized_tokens_total')).toContain(
-      'resource="https://wide.example"} 1',
-    );
+    expect(
+      await metrics.registry.getSingleMetricAsString('cloakroom_authorization_server_oversized_tokens_total'),
+    ).toContain('resource="https://wide.example"} 1');
   });
 
   it('warns when even the kept claims are over budget', () => {

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { analyzeToken, summarizeClaims } from '@cloakroom/token-budget';
 import type { ClaimWeight, ShapedToken } from '@cloakroom/token-budget';
-import type { AuthorizationServerMetrics } from '../ops/metrics.js';
+import type { AuthorizationServerMetrics } from '../authorization-server.metrics.js';
 
 type TokenType = 'access_token' | 'id_token';
 

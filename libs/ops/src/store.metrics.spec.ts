@@ -1,15 +1,16 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
 import { Envelope, newSecret } from '@cloakroom/envelope';
 import { MemorySealedStore, StoreMisuse } from '@cloakroom/sealed-store';
-import { AuthorizationServerMetrics, instrumentStore } from './metrics.js';
+import { instrumentStore, storeMetrics } from './store.metrics.js';
 
 describe('instrumentStore', () => {
   const raw = new MemorySealedStore(new Envelope());
   afterAll(() => raw.close());
 
   it('times each operation under its own label, counts failures, and passes everything else through', async () => {
-    const metrics = new AuthorizationServerMetrics();
-    const store = instrumentStore(raw, metrics);
+    const registry = new Registry();
+    const store = instrumentStore(raw, registry);
     const secret = newSecret();
     await store.put('t.metrics', secret, { v: 1 }, 60);
     expect(await store.get('t.metrics', secret)).toEqual({ v: 1 });
@@ -20,7 +21,8 @@ describe('instrumentStore', () => {
     // Not a measured operation: served by the store itself.
     expect(await store.ttl('t.metrics', secret)).toBeGreaterThan(0);
 
-    const latency = await metrics.storeLatency.get();
+    const metrics = storeMetrics(registry);
+    const latency = await metrics.latency.get();
     const count = (operation: string) =>
       latency.values.find(
         (v) => v.metricName === 'cloakroom_store_operation_seconds_count' && v.labels.operation === operation,
@@ -29,7 +31,21 @@ describe('instrumentStore', () => {
     expect(count('get')).toBe(2);
     expect(count('destroyPointer')).toBe(1);
     expect(count('ttl')).toBeUndefined();
-    const errors = await metrics.storeErrors.get();
+    const errors = await metrics.errors.get();
     expect(errors.values).toEqual([{ labels: { operation: 'put' }, value: 1 }]);
+  });
+
+  it('shares the metrics of one registry between stores, and keeps registries apart', async () => {
+    const registry = new Registry();
+    const other = new Registry();
+    await instrumentStore(raw, registry).ping();
+    await instrumentStore(raw, registry).ping();
+    await instrumentStore(raw, other).ping();
+    const pings = async (r: Registry) =>
+      (await storeMetrics(r).latency.get()).values.find(
+        (v) => v.metricName === 'cloakroom_store_operation_seconds_count' && v.labels.operation === 'ping',
+      )?.value;
+    expect(await pings(registry)).toBe(2);
+    expect(await pings(other)).toBe(1);
   });
 });
