@@ -1,11 +1,23 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger } from '@nestjs/common';
-import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApiProxy } from '@cloakroom/bff';
 import { ConfigInvalid, GracefulShutdown, ShutdownConfig, checkConfig } from '@cloakroom/config';
+import {
+  AccessLog,
+  Health,
+  MANAGEMENT_PORTS,
+  OpsConfig,
+  PinoNestLogger,
+  createLogger,
+  createRegistry,
+  instrumentStore,
+  managementPort,
+  opsConfigProblems,
+  startManagementServer,
+} from '@cloakroom/ops';
+import { SealedStore } from '@cloakroom/sealed-store';
 import { loadGatewayConfig } from './gateway.config.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import { GatewayModule } from './gateway.module.js';
@@ -13,19 +25,13 @@ import { GatewayModule } from './gateway.module.js';
 export interface StartedGateway {
   /** Where the gateway listens, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** Where its health and metrics are served (the management port). */
+  managementUrl: string;
   /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the stores. */
   close(): Promise<void>;
   /** How long `close` may take: the grace period, plus time for the stores to close. */
   closeDeadlineMs: number;
 }
-
-const LOG_LEVELS: Record<string, LogLevel[]> = {
-  silent: [],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-};
 
 /** Time allowed, after the drain, for the stores and the Redis connections to close. */
 const STORES_CLOSE_MS = 5000;
@@ -34,24 +40,47 @@ const STORES_CLOSE_MS = 5000;
 export async function startGateway(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StartedGateway> {
-  const { config, shutdownConfig } = loadSettings(env);
-  const logLevels = LOG_LEVELS[config.LOG_LEVEL];
-  Logger.overrideLogger(logLevels);
-  const logger = new Logger('Gateway');
+  const { config, shutdownConfig, opsConfig } = loadSettings(env);
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const registry = createRegistry();
   const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
-  const app = await NestFactory.create(GatewayModule.forRoot(config, new GatewayMetrics(), shutdown), {
-    logger: logLevels,
-  });
+  const health = new Health(shutdown);
+  const app = await NestFactory.create(
+    GatewayModule.forRoot(
+      config,
+      {
+        observer: new GatewayMetrics(registry),
+        instrumentStore: (store) => instrumentStore(store, registry),
+        requests: new AccessLog({ logger, registry }),
+      },
+      health,
+    ),
+    { logger: new PinoNestLogger(logger) },
+  );
   app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const store = app.get(SealedStore);
+  health.addCheck('store_unavailable', () => store.ping());
+  // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
   await app.init();
   const server = app.getHttpServer() as Server;
   shutdown.watch(server);
   await app.listen(config.PORT, config.HOST);
+  const management = await startManagementServer({
+    host: opsConfig.MANAGEMENT_HOST,
+    port: managementPort(opsConfig, { port: config.PORT, defaultPort: MANAGEMENT_PORTS.gateway }),
+    registry,
+    health,
+    logger,
+  }).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
+    managementUrl: management.url,
     closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + STORES_CLOSE_MS,
     close: () =>
       (closing ??= (async () => {
@@ -61,19 +90,25 @@ export async function startGateway(
         if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
         // Closes what the BFF opened: upstream connections, the invalidation bus, the lock, the store.
         await app.close();
+        await management.close();
       })()),
   };
 }
 
-/** The gateway's settings and the shutdown settings, every problem of both reported at once. */
+/** The gateway's settings with the shutdown and management settings, every problem reported at once. */
 function loadSettings(env: Record<string, string | undefined>) {
   const shutdown = checkConfig(ShutdownConfig, env);
+  const port = Number(env.PORT ?? 8080);
+  const ops = checkConfig(OpsConfig, env, (c) =>
+    opsConfigProblems(c, { port, defaultPort: MANAGEMENT_PORTS.gateway }),
+  );
+  const others = [...shutdown.problems, ...ops.problems];
   try {
     const config = loadGatewayConfig(env);
-    if (shutdown.problems.length > 0) throw new ConfigInvalid(shutdown.problems);
-    return { config, shutdownConfig: shutdown.config };
+    if (others.length > 0) throw new ConfigInvalid(others);
+    return { config, shutdownConfig: shutdown.config, opsConfig: ops.config };
   } catch (error) {
-    if (!(error instanceof ConfigInvalid) || shutdown.problems.length === 0) throw error;
-    throw new ConfigInvalid([...new Set([...error.problems, ...shutdown.problems])]);
+    if (!(error instanceof ConfigInvalid) || others.length === 0) throw error;
+    throw new ConfigInvalid([...new Set([...error.problems, ...others])]);
   }
 }

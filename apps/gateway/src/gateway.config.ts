@@ -1,6 +1,8 @@
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import { Setting, isProduction, loadConfig } from '@cloakroom/config';
 import { BffConfig, bffConfigProblems } from '@cloakroom/bff';
+import { LOG_LEVELS } from '@cloakroom/ops';
+import type { LogLevel } from '@cloakroom/ops';
 
 /** The gateway: the BFF's settings and where it listens. */
 export class GatewayConfig extends BffConfig {
@@ -14,9 +16,12 @@ export class GatewayConfig extends BffConfig {
   @IsString()
   HOST = '127.0.0.1';
 
-  @Setting('Log level: silent, error, warn, info or debug.', 'warn')
-  @IsIn(['silent', 'error', 'warn', 'info', 'debug'])
-  LOG_LEVEL: 'silent' | 'error' | 'warn' | 'info' | 'debug' = 'warn';
+  @Setting(
+    'Log level: fatal, error, warn, info (one access-log line per request), debug, trace or silent.',
+    'info',
+  )
+  @IsIn([...LOG_LEVELS])
+  LOG_LEVEL: LogLevel = 'info';
 }
 
 /** Reads and validates the gateway settings once; throws ConfigInvalid listing every problem. */

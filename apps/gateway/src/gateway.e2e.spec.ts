@@ -105,10 +105,10 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
   }
 
   async function storeReads(gateway: StartedGateway): Promise<number> {
-    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const text = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
     const line = text
       .split('\n')
-      .find((l) => l.startsWith('gateway_store_latency_seconds_count{operation="get"}'));
+      .find((l) => l.startsWith('cloakroom_store_operation_seconds_count{operation="get"}'));
     return Number(line?.split(' ')[1] ?? 0);
   }
 
@@ -202,21 +202,22 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const jar = await login();
     const ticket = jar.get(a.url, COOKIE)!;
     const altered = (ticket[0] === 'A' ? 'B' : 'A') + ticket.slice(1);
-    const values = [
-      undefined,
-      'x'.repeat(43),
-      altered,
-      ticket.slice(0, 42),
-      ticket + 'A',
-      'A'.repeat(5000),
-      '!!!$$$',
-      '%00',
+    // A cookie of the right shape names a session that has ended (or never was); anything else names none.
+    const values: Array<[string | undefined, string]> = [
+      [undefined, 'no_session'],
+      ['x'.repeat(43), 'session_expired'],
+      [altered, 'session_expired'],
+      [ticket.slice(0, 42), 'no_session'],
+      [ticket + 'A', 'no_session'],
+      ['A'.repeat(5000), 'no_session'],
+      ['!!!$$$', 'no_session'],
+      ['%00', 'no_session'],
     ];
-    for (const value of values) {
+    for (const [value, reason] of values) {
       const headers: Record<string, string> = value === undefined ? {} : { cookie: `${COOKIE}=${value}` };
       const response = await fetch(`${a.url}/api/whoami`, { headers });
       expect(response.status).toBe(401);
-      expect(await response.json()).toEqual({ error: 'unauthenticated' });
+      expect(await response.json()).toEqual({ error: 'unauthenticated', reason });
     }
     // A top-level navigation is sent to login instead.
     const navigation = await rawGet(`${a.url}/api/whoami?x=1`, {
@@ -400,15 +401,20 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
   it('serves health, readiness, metrics and the demo page', async () => {
     expect(await (await fetch(`${a.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    // Metrics on the management port only: the public port has none.
+    expect((await fetch(`${a.url}/metrics`)).status).toBe(404);
+    expect(await (await fetch(`${a.managementUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+    const metrics = await (await fetch(`${a.managementUrl}/metrics`)).text();
     for (const name of [
-      'gateway_sessions_created_total',
-      'gateway_sessions_destroyed_total',
-      'gateway_refreshes_total',
-      'gateway_refresh_lock_wait_seconds',
-      'gateway_store_latency_seconds',
-      'gateway_upstream_latency_seconds',
-      'gateway_forwarded_authorization_header_bytes',
+      'cloakroom_gateway_sessions_created_total',
+      'cloakroom_gateway_sessions_destroyed_total',
+      'cloakroom_gateway_refreshes_total',
+      'cloakroom_gateway_refresh_lock_wait_seconds',
+      'cloakroom_store_operation_seconds',
+      'cloakroom_gateway_upstream_latency_seconds',
+      'cloakroom_gateway_forwarded_authorization_header_bytes',
+      'cloakroom_gateway_session_cache_entries',
+      'cloakroom_http_requests_total',
     ]) {
       expect(metrics).toContain(name);
     }
@@ -457,8 +463,8 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
       );
       expect(budgetWarnings).toHaveLength(1);
       expect(String(budgetWarnings[0][0])).not.toContain('eyJ');
-      const metrics = await (await fetch(`${d.url}/metrics`)).text();
-      expect(metrics).toMatch(/gateway_forwarded_authorization_header_bytes_count 3\b/);
+      const metrics = await (await fetch(`${d.managementUrl}/metrics`)).text();
+      expect(metrics).toMatch(/cloakroom_gateway_forwarded_authorization_header_bytes_count 3\b/);
     } finally {
       warn.mockRestore();
       await d.close();

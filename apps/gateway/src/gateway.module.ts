@@ -1,25 +1,21 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { BffModule } from '@cloakroom/bff';
-import { GracefulShutdown } from '@cloakroom/config';
+import type { BffModuleOptions } from '@cloakroom/bff';
+import { HealthModule } from '@cloakroom/ops';
+import type { Health } from '@cloakroom/ops';
 import { DemoPageController } from './demo-page.controller.js';
-import { GatewayConfig } from './gateway.config.js';
-import { GatewayMetrics } from './gateway.metrics.js';
-import { HealthController } from './health.controller.js';
 
-/** The gateway: the BFF, its health and metrics, and the demo page. */
+/** The gateway: the BFF, health on the public port, and the demo page. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayConfig, metrics: GatewayMetrics, shutdown: GracefulShutdown): DynamicModule {
+  static forRoot(config: BffModuleConfig, bff: BffModuleOptions, health: Health): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [BffModule.forRoot(config, { observer: metrics })],
-      controllers: [HealthController, DemoPageController],
-      providers: [
-        { provide: GatewayConfig, useValue: config },
-        { provide: GatewayMetrics, useValue: metrics },
-        { provide: GracefulShutdown, useValue: shutdown },
-      ],
+      imports: [BffModule.forRoot(config, bff), HealthModule.register(health)],
+      controllers: [DemoPageController],
     };
   }
 }
+
+type BffModuleConfig = Parameters<typeof BffModule.forRoot>[0];

@@ -169,7 +169,7 @@ describe('gateway streams: WebSockets and event streams', () => {
     const before = upstream.handshakes.length;
     const answer = await handshake(`${gateway.url}/api/ws`, { origin: gateway.url });
     expect(answer.status).toBe(401);
-    expect(JSON.parse(answer.body)).toEqual({ error: 'unauthenticated' });
+    expect(JSON.parse(answer.body)).toEqual({ error: 'unauthenticated', reason: 'no_session' });
     expect(upstream.handshakes.length).toBe(before);
   });
 

@@ -320,8 +320,10 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
       error: 'upstream_unavailable',
       reason: 'request_headers_refused',
     });
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_upstream_refusals_total\{route="\/api",reason="headers_refused"\} 1/);
+    const metrics = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /cloakroom_gateway_upstream_refusals_total\{route="\/api",reason="headers_refused"\} 1/,
+    );
   });
 });
 
@@ -354,8 +356,10 @@ describe('gateway with a hard cap on the forwarded Authorization line', () => {
       expect(answer.status).toBe(502);
       expect(JSON.parse(answer.body)).toMatchObject({ error: 'upstream_token_too_large' });
       expect(echo.seen.filter((r) => r.url.startsWith('/api/whoami'))).toEqual([]);
-      const metrics = await (await fetch(`${capped.url}/metrics`)).text();
-      expect(metrics).toMatch(/gateway_upstream_refusals_total\{route="\/api",reason="token_too_large"\} 1/);
+      const metrics = await (await fetch(`${capped.managementUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        /cloakroom_gateway_upstream_refusals_total\{route="\/api",reason="token_too_large"\} 1/,
+      );
     } finally {
       await capped.close();
       await op.close();

@@ -18,6 +18,7 @@ import { SessionLock } from './coordination/session.lock.js';
 import { BffExceptionFilter } from './http/bff-exception.filter.js';
 import { ApiProxy } from './proxy/api.proxy.js';
 import { installProxy } from './proxy/proxy.installer.js';
+import type { RequestObserver } from './proxy/proxy.installer.js';
 import { OidcClient } from './relying-party/oidc.client.js';
 import { BffSessions } from './session/bff-sessions.js';
 import { SessionCookies } from './session/session.cookie.js';
@@ -27,7 +28,11 @@ export interface BffModuleOptions {
   observer?: BffObserver;
   /** Wraps the store the BFF uses (to time its operations), once it is chosen. */
   instrumentStore?: (store: SealedStore) => SealedStore;
+  /** Sees every request the gateway's server receives, proxied or not (the access log). */
+  requests?: RequestObserver;
 }
+
+const REQUESTS = Symbol('REQUESTS');
 
 /** The chosen backend, before instrumentation; the store, lock and bus tokens are taken from it. */
 export const BFF_BACKEND = Symbol('BFF_BACKEND');
@@ -45,6 +50,7 @@ class BffLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(SealedStore) private readonly store: SealedStore,
     @Inject(ApiProxy) private readonly proxy: ApiProxy,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(REQUESTS) private readonly requests: RequestObserver | undefined,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,7 +69,7 @@ class BffLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       .ping()
       .catch(() => this.logger.warn('Session store not reachable yet; requests needing it answer 503.'));
     await this.backend.bus.start();
-    installProxy(this.adapterHost.httpAdapter.getHttpServer() as Server, this.proxy);
+    installProxy(this.adapterHost.httpAdapter.getHttpServer() as Server, this.proxy, this.requests);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -88,6 +94,7 @@ export class BffModule {
       providers: [
         { provide: BffConfig, useValue: config },
         { provide: BffObserver, useValue: observer },
+        { provide: REQUESTS, useValue: options.requests },
         {
           provide: BFF_BACKEND,
           useFactory: () => createBffBackend(config, config.GATEWAY_REFRESH_LOCK_LEASE_MS),

@@ -11,7 +11,7 @@ export const MANAGEMENT_PORTS = {
 /** Where an app serves its health and metrics: the same settings in every app. */
 export class OpsConfig {
   @Setting(
-    `Port of the management server: \`/healthz\`, \`/readyz\` and \`/metrics\` (Prometheus), which the public port does not serve. Default: ${MANAGEMENT_PORTS.authorizationServer} for the authorization server, ${MANAGEMENT_PORTS.demoApi} for the demo API (${MANAGEMENT_PORTS.gateway} is set aside for the gateway); 0 (any free port) when the app's \`PORT\` is 0. Two instances on one host need one each.`,
+    `Port of the management server: \`/healthz\`, \`/readyz\` and \`/metrics\` (Prometheus), which the public port does not serve. Default: ${MANAGEMENT_PORTS.authorizationServer} for the authorization server, ${MANAGEMENT_PORTS.gateway} for the gateway, ${MANAGEMENT_PORTS.demoApi} for the demo API; 0 (any free port) when the app's \`PORT\` is 0. Two instances on one host need one each.`,
   )
   @IsOptional()
   @IsInt()

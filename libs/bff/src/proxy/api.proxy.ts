@@ -78,6 +78,10 @@ export class ApiProxy {
     this.webSockets = new WebSocketSessions(sessions, bus);
   }
 
+  get routes(): readonly ProxyRoute[] {
+    return this.options.routes;
+  }
+
   /** The route serving this path, or undefined when the request is not for a proxied API. */
   match(url: string | undefined): ProxyRoute | undefined {
     if (!url) return undefined;
