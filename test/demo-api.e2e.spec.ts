@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
-import { dpopKey, dpopProof } from '../libs/resource-server/src/testing/dpop-proof.js';
+import { dpopKey, dpopProof } from './support/dpop-proof.builder.js';
 import { startDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import type { RunningDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import { TestBrowser } from './support/browser.js';

@@ -16,7 +16,7 @@ import {
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
 import { CookieJar } from './testing/cookie-jar.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const RESOURCE = 'http://localhost:4000';
 const SECRET = 'gateway-e2e-secret-0123456789';

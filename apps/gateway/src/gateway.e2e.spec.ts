@@ -19,10 +19,10 @@ import {
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
-import { startTcpProxy } from './testing/tcp-proxy.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
+import { startTcpProxy } from '../../../test/support/tcp-proxy.fixture.js';
 
 /** A request exactly as given (fetch would set Sec-Fetch-Mode itself). */
 function rawGet(

@@ -10,9 +10,9 @@ import {
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const MAIN = 'apps/gateway/dist/main.js';
 

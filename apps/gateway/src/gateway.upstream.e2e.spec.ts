@@ -9,10 +9,10 @@ import {
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
-import { startMisbehavingUpstream } from './testing/misbehaving-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
+import { startMisbehavingUpstream } from '../../../test/support/misbehaving-upstream.fixture.js';
 
 const TIMEOUT_MS = 1000;
 const CONNECTIONS_PER_SESSION = 4;
