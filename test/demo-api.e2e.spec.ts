@@ -10,7 +10,7 @@ import {
   OPAQUE_RESOURCE,
   RP,
   RS,
-  signIn,
+  isRpCallback,
   startTestAuthorizationServer,
 } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
@@ -44,7 +44,7 @@ describe('demo API with the real authorization server', () => {
       state,
       resource,
     });
-    const callback = await signIn(new TestBrowser(), url, 'alice', 'wonderland');
+    const callback = await new TestBrowser().signIn(url, 'alice', 'wonderland', isRpCallback);
     const tokens = await oidc.authorizationCodeGrant(
       rp,
       callback,

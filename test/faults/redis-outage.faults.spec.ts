@@ -132,7 +132,7 @@ crash (\`/healthz\` ${health.map((h) => h.status).join(', ')}), no login loop: d
       const dumped = await dumpPrefix(admin, '');
       const haystack = Buffer.concat(dumped.flatMap((e) => [Buffer.from(e.key), e.value])).toString('latin1');
       const bearerTokens = stack.upstream.authorizations.map((h) => h.replace(/^Bearer /, ''));
-      const asSession = session.browser.cookie(stack.issuer, '_session');
+      const asSession = session.browser.get(stack.issuer, '_session');
       const needles = [
         ...bearerTokens,
         session.ticket,

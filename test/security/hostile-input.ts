@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
-import { OPAQUE_RESOURCE, RP, RS } from '../support/authorization-server.js';
-import { formAction, inputValue } from '../support/browser.js';
+import { OPAQUE_RESOURCE, RP, RS, isRpCallback } from '../support/authorization-server.js';
+import { TestBrowser, formAction, inputValue } from '../support/browser.js';
 import { dumpPrefix } from '../support/redis.js';
 import { GATEWAY_CLIENT_ID, LOGIN_COOKIE_PREFIX, SESSION_COOKIE } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
@@ -294,10 +294,7 @@ export async function prepareMaterial(
 
   // RP tokens: opaque access token (introspectable) and a refresh token, through openid-client.
   const verifier = oidc.randomPKCECodeVerifier();
-  const { TestBrowser } = await import('../support/browser.js');
-  const { signIn } = await import('../support/authorization-server.js');
-  const callback = await signIn(
-    new TestBrowser(),
+  const callback = await new TestBrowser().signIn(
     oidc.buildAuthorizationUrl(rp, {
       redirect_uri: RP.redirect_uris[0],
       scope: 'openid profile offline_access orders:read',
@@ -308,6 +305,7 @@ export async function prepareMaterial(
     }),
     'alice',
     'wonderland',
+    isRpCallback,
   );
   const tokens = await oidc.authorizationCodeGrant(
     rp,

@@ -15,7 +15,7 @@ import {
 } from '../../../test/support/redis.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const RESOURCE = 'http://localhost:4000';

@@ -13,7 +13,7 @@ import {
 } from '../../../test/support/redis.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,

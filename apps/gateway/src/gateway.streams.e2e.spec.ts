@@ -4,7 +4,7 @@ import { WebSocket } from 'undici';
 import { freePort } from '../../../test/support/ports.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../../test/support/ports.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,

@@ -6,7 +6,7 @@ import { freePort } from '../../../test/support/ports.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
