@@ -11,8 +11,8 @@ import { startGateway } from '../../apps/gateway/src/bootstrap.js';
 import { TestBrowser } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { startNginx } from './nginx.js';
-import type { RunningNginx } from './nginx.js';
+import { startNginx } from '../support/nginx.fixture.js';
+import type { RunningNginx } from '../support/nginx.fixture.js';
 
 // Every hop small, whatever the group count: users with 3 to 10,000 groups sign in through the gateway and call
 // two APIs, each behind nginx at its default 8 KiB header buffers. The orders API may see only app-orders-*

@@ -3,8 +3,8 @@ import { withAllGroups } from '../support/full-token.js';
 import { freePort } from '../support/ports.js';
 import { SESSION_COOKIE, startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { startNginx } from './nginx.js';
-import type { RunningNginx } from './nginx.js';
+import { startNginx } from '../support/nginx.fixture.js';
+import type { RunningNginx } from '../support/nginx.fixture.js';
 
 const TOO_LARGE = 'Request Header Or Cookie Too Large';
 

@@ -6,7 +6,7 @@ import { startCluster } from '../support/redis-topology.js';
 import type { ClusterTopology } from '../support/redis-topology.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 describe('the whole flow on a Redis Cluster', () => {
   let cluster: ClusterTopology;

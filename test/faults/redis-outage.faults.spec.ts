@@ -4,8 +4,8 @@ import { dumpPrefix } from '../support/redis.js';
 import { RedisProcess } from '../support/redis-process.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { apiCall, introspection } from './probes.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { apiCall, introspection } from '../support/fault.probes.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 const ALICE_GROUPS = ['app-orders-readers', 'app-orders-writers', 'team-checkout-members'];
 
