@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadGatewayConfig } from './gateway.config.js';
 import { OidcClient } from './oidc.client.js';
-import { FIXTURE_CLIENT_SECRET, startFixtureProvider } from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
+import {
+  FIXTURE_CLIENT_SECRET,
+  startFixtureProvider,
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
 
 describe(OidcClient.name, () => {
   let op: FixtureProvider;
