@@ -9,7 +9,7 @@ import {
   OPAQUE_RESOURCE,
   RP,
   RS,
-  signIn,
+  isRpCallback,
   startTestAuthorizationServer,
 } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
@@ -83,11 +83,11 @@ describe('authorization server end to end (openid-client as the relying party, r
       ...(options.resource ? { resource: options.resource } : {}),
     };
     const browser = options.browser ?? new TestBrowser();
-    const callback = await signIn(
-      browser,
+    const callback = await browser.signIn(
       oidc.buildAuthorizationUrl(rp, parameters),
       options.username ?? 'alice',
       options.password ?? 'wonderland',
+      isRpCallback,
     );
     return { callback, verifier, state, nonce, browser };
   }
@@ -103,7 +103,7 @@ describe('authorization server end to end (openid-client as the relying party, r
       ...[tokens.access_token, tokens.refresh_token, tokens.id_token].filter((t): t is string => !!t),
     );
     issued.push(flow.callback.searchParams.get('code')!);
-    const session = flow.browser.cookie(server.issuer, '_session');
+    const session = flow.browser.get(server.issuer, '_session');
     if (session) issued.push(session);
     return tokens;
   }
@@ -213,7 +213,7 @@ describe('authorization server end to end (openid-client as the relying party, r
       code_challenge_method: 'S256',
     });
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
-    const callback = await signIn(new TestBrowser(), url, 'alice', 'wonderland');
+    const callback = await new TestBrowser().signIn(url, 'alice', 'wonderland', isRpCallback);
     const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier });
     expect(tokens.claims()?.sub).toBe('alice');
   });
@@ -432,7 +432,7 @@ describe('authorization server end to end (openid-client as the relying party, r
       id_token_hint: tokens.id_token!,
       post_logout_redirect_uri: RP.post_logout_redirect_uris[0],
     });
-    const page = await flow.browser.request(endSession);
+    const page = await flow.browser.fetch(endSession);
     const html = await page.text();
     expect(page.status).toBe(200);
     expect(html).toContain('Sign out');
@@ -443,7 +443,7 @@ describe('authorization server end to end (openid-client as the relying party, r
     // The provider confirms at its own success endpoint, which returns to the client.
     let location = new URL(done.headers.get('location')!, endSession);
     if (!location.href.startsWith(RP.post_logout_redirect_uris[0])) {
-      const success = await flow.browser.request(location);
+      const success = await flow.browser.fetch(location);
       location = new URL(success.headers.get('location')!, location);
     }
     expect(location.href.startsWith(RP.post_logout_redirect_uris[0])).toBe(true);
@@ -496,7 +496,6 @@ describe('authorization server end to end (openid-client as the relying party, r
     });
     const { url: callback } = await browser.follow(
       new URL(allowed.headers.get('location')!, consent.url),
-      {},
       (u) => u.href.startsWith(RP.redirect_uris[0]),
     );
     const tokens = await oidc.authorizationCodeGrant(third, callback, { pkceCodeVerifier: verifier });
@@ -534,7 +533,7 @@ describe('authorization server end to end (openid-client as the relying party, r
       password: 'wonderland',
     });
     expect(multibyte.status).toBe(403);
-    const crossSite = await browser.request(action, {
+    const crossSite = await browser.fetch(action, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test' },
       body: new URLSearchParams({ csrf, username: 'alice', password: 'wonderland' }).toString(),

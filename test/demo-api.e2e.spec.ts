@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
-import { dpopKey, dpopProof } from '../libs/resource-server/src/testing/dpop-proof.js';
+import { dpopKey, dpopProof } from './support/dpop-proof.builder.js';
 import { startDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import type { RunningDemoApi } from '../apps/demo-api/src/bootstrap.js';
 import { TestBrowser } from './support/browser.js';
@@ -10,7 +10,7 @@ import {
   OPAQUE_RESOURCE,
   RP,
   RS,
-  signIn,
+  isRpCallback,
   startTestAuthorizationServer,
 } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
@@ -44,7 +44,7 @@ describe('demo API with the real authorization server', () => {
       state,
       resource,
     });
-    const callback = await signIn(new TestBrowser(), url, 'alice', 'wonderland');
+    const callback = await new TestBrowser().signIn(url, 'alice', 'wonderland', isRpCallback);
     const tokens = await oidc.authorizationCodeGrant(
       rp,
       callback,

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { ShutdownConfig } from '@cloakroom/config';
 import { OpsConfig } from '@cloakroom/ops';
@@ -11,6 +13,14 @@ import { GatewayConfig } from '../apps/gateway/src/gateway.config.js';
 import { DemoApiConfig } from '../apps/demo-api/src/demo-api.config.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/** Every file under a directory of the repository, as a path from the repository's root. */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const filesUnder = (dir: string): string[] =>
+  readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .filter((path) => !path.includes('node_modules/') && !path.includes('/dist/'));
 
 // The sources of the tables (the script reads the same classes from the build output).
 const SCHEMAS: Record<string, abstract new () => object> = {
@@ -47,5 +57,24 @@ describe('README', () => {
       expect(example).not.toMatch(/^(alice|power-user)\b/);
       expect(example).toMatch(/--file config\/(?!demo\/)\S+\.yaml/);
     }
+  });
+
+  it('keeps every test helper in test/support, as the layout table says', () => {
+    expect(readme).toMatch(/\| `test\/` \|[^\n]*`test\/support` is the home of every test helper/);
+    const helpersElsewhere = filesUnder('test').filter(
+      (path) =>
+        path.endsWith('.ts') &&
+        !path.endsWith('.spec.ts') &&
+        !path.startsWith('test/support/') &&
+        !path.startsWith('test/security/hostile/'),
+    );
+    const sourcesForTests = ['apps', 'libs']
+      .flatMap((dir) => filesUnder(dir))
+      .filter(
+        (path) =>
+          /^(apps|libs)\/[^/]+\/src\/(.*\/)?(testing|fixtures)\//.test(path) || path.endsWith('.fixture.ts'),
+      );
+    expect(helpersElsewhere).toEqual([]);
+    expect(sourcesForTests).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ async function signInFrom(password: string, from: string): Promise<Response> {
   const { response, url } = await browser.follow(authorize);
   const html = await response.text();
   const action = new URL(formAction(html)!, url);
-  return browser.request(action, {
+  return browser.fetch(action, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

@@ -8,7 +8,7 @@ import { InvalidToken, ResourceServerConfig, TokenVerifier } from '@cloakroom/re
 import { BEARER_LINE_OVERHEAD_BYTES } from '@cloakroom/token-budget';
 import { writeUsersWithGroups } from './support/users-file.js';
 import { TestBrowser } from './support/browser.js';
-import { RP, signIn, startTestAuthorizationServer } from './support/authorization-server.js';
+import { RP, isRpCallback, startTestAuthorizationServer } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';
 
 const ORDERS = 'http://orders.test';
@@ -76,7 +76,7 @@ describe('access tokens under a byte budget, whatever the group count (real auth
     parameters.append('resource', ORDERS);
     parameters.append('resource', DIRECTORY);
     const url = oidc.buildAuthorizationUrl(rp, parameters);
-    const callback = await signIn(new TestBrowser(), url, username, PASSWORD);
+    const callback = await new TestBrowser().signIn(url, username, PASSWORD, isRpCallback);
     const first = await oidc.authorizationCodeGrant(
       rp,
       callback,

@@ -8,12 +8,11 @@ import type { RunningAuthorizationServer } from '../../apps/authorization-server
 import { writeUsersWithGroups } from '../support/users-file.js';
 import { startDemoApi } from '../../apps/demo-api/src/bootstrap.js';
 import { startGateway } from '../../apps/gateway/src/bootstrap.js';
-import { signIn } from '../support/authorization-server.js';
 import { TestBrowser } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { startNginx } from './nginx.js';
-import type { RunningNginx } from './nginx.js';
+import { startNginx } from '../support/nginx.fixture.js';
+import type { RunningNginx } from '../support/nginx.fixture.js';
 
 // Every hop small, whatever the group count: users with 3 to 10,000 groups sign in through the gateway and call
 // two APIs, each behind nginx at its default 8 KiB header buffers. The orders API may see only app-orders-*
@@ -130,6 +129,7 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
     stops.push(() => nginx.stop());
     const gateway = await startGateway({
       PORT: String(gatewayPort),
+      MANAGEMENT_PORT: '0',
       HOST: '127.0.0.1',
       ISSUER_URL: issuer,
       GATEWAY_CLIENT_ID: CLIENT.id,
@@ -147,17 +147,16 @@ describe('every hop under 8 KiB, whatever the group count (gateway, two APIs beh
     stops.push(() => gateway.close());
     for (const n of SIZES) {
       const browser = new TestBrowser();
-      const callback = await signIn(
-        browser,
+      const callback = await browser.signIn(
         new URL('/auth/login?returnTo=/', gatewayUrl),
         `user-${n}`,
         PASSWORD,
-        `${gatewayUrl}/auth/callback`,
+        (url) => url.href.startsWith(`${gatewayUrl}/auth/callback`),
       );
-      const response = await browser.request(callback);
+      const response = await browser.fetch(callback);
       await response.arrayBuffer();
       expect(response.status).toBe(302);
-      cookies.set(n, `cloakroom=${browser.cookie(gatewayUrl, 'cloakroom')}`);
+      cookies.set(n, `cloakroom=${browser.get(gatewayUrl, 'cloakroom')}`);
     }
   }, 120_000);
 

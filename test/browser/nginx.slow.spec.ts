@@ -3,8 +3,8 @@ import { withAllGroups } from '../support/full-token.js';
 import { freePort } from '../support/ports.js';
 import { SESSION_COOKIE, startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { startNginx } from './nginx.js';
-import type { RunningNginx } from './nginx.js';
+import { startNginx } from '../support/nginx.fixture.js';
+import type { RunningNginx } from '../support/nginx.fixture.js';
 
 const TOO_LARGE = 'Request Header Or Cookie Too Large';
 
@@ -38,7 +38,7 @@ describe('nginx with default header buffers in front of Cloakroom', () => {
   it('runs the whole flow through nginx: login redirects, form, callback, API call, logout', async () => {
     const { cookie, browser } = await stack.login('power-user', 'many-groups');
     figures.cookieHeaderBytes = cookie.length;
-    const whoami = await browser.request(`${gatewayUrl}/api/whoami`);
+    const whoami = await browser.fetch(`${gatewayUrl}/api/whoami`);
     expect(whoami.status).toBe(200);
     const body = (await whoami.json()) as { sub: string; tokenBytes: number; via: string };
     // The demo API behind the gateway verified the token (JWKS fetched through nginx), a token under the
@@ -47,11 +47,11 @@ describe('nginx with default header buffers in front of Cloakroom', () => {
     expect(body.tokenBytes).toBeLessThanOrEqual(4096);
     figures.forwardedTokenBytes = body.tokenBytes;
 
-    const session = (await (await browser.request(`${gatewayUrl}/auth/session`)).json()) as {
+    const session = (await (await browser.fetch(`${gatewayUrl}/auth/session`)).json()) as {
       authenticated: boolean;
     };
     expect(session.authenticated).toBe(true);
-    const logout = await browser.request(`${gatewayUrl}/auth/logout`, {
+    const logout = await browser.fetch(`${gatewayUrl}/auth/logout`, {
       method: 'POST',
       headers: { origin: gatewayUrl, 'x-csrf': '1' },
     });

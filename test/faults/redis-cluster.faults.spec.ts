@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { TestBrowser } from '../support/browser.js';
-import { RP, signIn } from '../support/authorization-server.js';
+import { RP, isRpCallback } from '../support/authorization-server.js';
 import { startCluster } from '../support/redis-topology.js';
 import type { ClusterTopology } from '../support/redis-topology.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 describe('the whole flow on a Redis Cluster', () => {
   let cluster: ClusterTopology;
@@ -74,7 +74,7 @@ ${steps.map((step) => `- ${step}`).join('\n')}
     const session = await stack.login('alice', 'wonderland');
     expect(await api(session.cookie)).toBe(200);
     const endSession = new URL(`${stack.issuer}/session/end?client_id=gateway`);
-    const page = await session.browser.request(endSession);
+    const page = await session.browser.fetch(endSession);
     const html = await page.text();
     const action = /<form[^>]*action="([^"]+)"/.exec(html)![1];
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1];
@@ -95,8 +95,7 @@ ${steps.map((step) => `- ${step}`).join('\n')}
       execute: [oidc.allowInsecureRequests],
     });
     const verifier = oidc.randomPKCECodeVerifier();
-    const callback = await signIn(
-      new TestBrowser(),
+    const callback = await new TestBrowser().signIn(
       oidc.buildAuthorizationUrl(rp, {
         redirect_uri: RP.redirect_uris[0],
         scope: 'openid',
@@ -105,6 +104,7 @@ ${steps.map((step) => `- ${step}`).join('\n')}
       }),
       'alice',
       'wonderland',
+      isRpCallback,
     );
     const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier });
     await expect(

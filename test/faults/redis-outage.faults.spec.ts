@@ -4,8 +4,8 @@ import { dumpPrefix } from '../support/redis.js';
 import { RedisProcess } from '../support/redis-process.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { apiCall, introspection } from './probes.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { apiCall, introspection } from '../support/fault.probes.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 const ALICE_GROUPS = ['app-orders-readers', 'app-orders-writers', 'team-checkout-members'];
 
@@ -132,7 +132,7 @@ crash (\`/healthz\` ${health.map((h) => h.status).join(', ')}), no login loop: d
       const dumped = await dumpPrefix(admin, '');
       const haystack = Buffer.concat(dumped.flatMap((e) => [Buffer.from(e.key), e.value])).toString('latin1');
       const bearerTokens = stack.upstream.authorizations.map((h) => h.replace(/^Bearer /, ''));
-      const asSession = session.browser.cookie(stack.issuer, '_session');
+      const asSession = session.browser.get(stack.issuer, '_session');
       const needles = [
         ...bearerTokens,
         session.ticket,

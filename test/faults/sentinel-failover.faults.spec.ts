@@ -3,8 +3,8 @@ import { startSentinelTopology } from '../support/redis-topology.js';
 import type { SentinelTopology } from '../support/redis-topology.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { apiCall, introspection, statusOf } from './probes.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { apiCall, introspection, statusOf } from '../support/fault.probes.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 describe('Sentinel failover under load', () => {
   let topology: SentinelTopology;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OPAQUE_RESOURCE, RS } from '../support/authorization-server.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { writeReliabilitySection } from './reliability-report.js';
+import { writeReliabilitySection } from '../support/reliability.report.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 /** Requests through the gateway: SOAK_REQUESTS (default 200,000 here; `npm run test:soak` runs 1,000,000). */

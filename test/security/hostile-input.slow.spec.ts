@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { formatReport, prepareMaterial, runHostileInput, survivors } from './hostile-input.js';
-import type { Material } from './hostile-input.js';
+import { prepareMaterial } from './hostile/hostile.material.js';
+import type { Material } from './hostile/hostile.material.js';
+import { formatReport, runHostileInput, survivors } from './hostile/hostile.runner.js';
 
 // The full hostile-input run (`npm run test:security`): at least 100,000 inputs, bounded in time.
 // HOSTILE_REPORT=<file> writes the whole report (counts, failures with reproduction indices) as JSON.

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
-import { formatReport, prepareMaterial, runHostileInput, survivors } from './hostile-input.js';
-import type { Material } from './hostile-input.js';
+import { prepareMaterial } from './hostile/hostile.material.js';
+import type { Material } from './hostile/hostile.material.js';
+import { formatReport, runHostileInput, survivors } from './hostile/hostile.runner.js';
 
 // The fast part of the hostile-input run (`npm test`); the 100,000-input run is hostile-input.slow.spec.ts.
 // Reproduce a failure with HOSTILE_SEED=<seed> HOSTILE_START=<index> HOSTILE_FAST_TOTAL=1.

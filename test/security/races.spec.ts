@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { OPAQUE_RESOURCE, RP, signIn } from '../support/authorization-server.js';
+import { OPAQUE_RESOURCE, RP, isRpCallback } from '../support/authorization-server.js';
 import { TestBrowser } from '../support/browser.js';
 import { startStack } from '../support/stack.js';
 import type { Stack } from '../support/stack.js';
@@ -77,7 +77,7 @@ describe('races', () => {
       code_challenge_method: 'S256',
       prompt: 'consent',
     });
-    const callback = await signIn(new TestBrowser(), authorizationUrl, 'alice', 'wonderland');
+    const callback = await new TestBrowser().signIn(authorizationUrl, 'alice', 'wonderland', isRpCallback);
     const code = callback.searchParams.get('code')!;
     const basic = `Basic ${Buffer.from(`${RP.client_id}:${RP.client_secret}`).toString('base64')}`;
     const body = new URLSearchParams({

@@ -6,7 +6,6 @@ import { stringify } from 'yaml';
 import { startAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
 import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from './redis.js';
-import { TestBrowser, formAction, inputValue } from './browser.js';
 
 export const JWT_RESOURCE = 'http://api.test/jwt';
 export const OPAQUE_RESOURCE = 'http://api.test/opaque';
@@ -116,35 +115,7 @@ export function authorizationRequest(issuer: string, state?: string): URL {
   return authorize;
 }
 
-/**
- * Drives the sign-in form like a person would: follows the authorization request to the login page,
- * submits the credentials, and returns the redirect to the client (with the code) without fetching it.
- */
-export async function signIn(
-  browser: TestBrowser,
-  authorizationUrl: URL,
-  username: string,
-  password: string,
-  redirectPrefix = RP.redirect_uris[0],
-): Promise<URL> {
-  const isClient = (url: URL) => url.href.startsWith(redirectPrefix);
-  let { response, url } = await browser.follow(authorizationUrl, {}, isClient);
-  for (let step = 0; step < 4 && !isClient(url); step++) {
-    const html = await response.text();
-    if (response.status >= 400)
-      throw new Error(`sign-in page answered ${response.status}: ${html.slice(0, 300)}`);
-    const action = formAction(html);
-    const csrf = inputValue(html, 'csrf');
-    if (!action || !csrf) throw new Error(`no form on ${url.href}`);
-    const fields: Record<string, string> = html.includes('name="password"')
-      ? { csrf, username, password }
-      : { csrf };
-    const posted = await browser.submit(new URL(action, url), fields);
-    if (posted.status < 300 || posted.status >= 400) {
-      throw new Error(`form answered ${posted.status}: ${(await posted.text()).slice(0, 300)}`);
-    }
-    ({ response, url } = await browser.follow(new URL(posted.headers.get('location')!, url), {}, isClient));
-  }
-  if (!isClient(url)) throw new Error(`sign-in did not return to the client (${url.href})`);
-  return url;
+/** Where a sign-in of the test relying party ends: its redirect URI, with the code. */
+export function isRpCallback(url: URL): boolean {
+  return url.href.startsWith(RP.redirect_uris[0]);
 }

@@ -1,59 +1,103 @@
 /**
- * A minimal browser for HTTP-level end-to-end tests: a cookie jar per origin (no domain matching beyond
- * host:port), manual redirects, and form helpers. Real browsers are exercised with Chromium elsewhere.
+ * A minimal browser for HTTP-level tests and the benchmarks: a cookie jar per origin (no domain matching beyond
+ * host:port), manual redirects, forms and the sign-in form. Real browsers are exercised with Chromium elsewhere.
+ *
+ * The benchmarks load this file as it is, with Node stripping the types: it imports nothing and uses only
+ * TypeScript that erases to JavaScript (no enums, namespaces or parameter properties).
  */
 export class TestBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
 
-  /** Sends one request with the jar's cookies and stores the cookies it sets. */
-  async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  /** Sends one request with the jar's cookies and stores the cookies it sets; a redirect is an answer. */
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
     const headers = new Headers(init.headers);
-    const cookies = this.cookieHeader(target);
-    if (cookies) headers.set('cookie', cookies);
+    const cookies = this.jar.get(target.host);
+    if (cookies?.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const response = await fetch(target, { ...init, headers, redirect: 'manual' });
-    this.store(target, response);
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      const value = pair.slice(at + 1).trim();
+      const expired = attributes.some(
+        (a) => /^\s*max-age=0\s*$/i.test(a) || /expires=thu, 01 jan 1970/i.test(a),
+      );
+      this.set(target, name, expired || value === '' ? undefined : value);
+    }
     return response;
   }
 
-  /** Follows redirects until a non-redirect answer or until `stop` says a URL must not be fetched. */
+  /** Follows redirects until a non-redirect answer, or until `stop` says the next URL is the destination. */
   async follow(
     url: string | URL,
-    init: RequestInit = {},
     stop: (url: URL) => boolean = () => false,
   ): Promise<{ response: Response; url: URL }> {
     let current = new URL(url);
-    let response = await this.request(current, init);
+    let response = await this.fetch(current);
     for (let hops = 0; hops < 20 && response.status >= 300 && response.status < 400; hops++) {
       const location = response.headers.get('location');
       if (!location) break;
       await response.arrayBuffer();
       current = new URL(location, current);
       if (stop(current)) return { response, url: current };
-      response = await this.request(current);
+      response = await this.fetch(current);
     }
     return { response, url: current };
   }
 
   /** Posts an urlencoded form (with the page's origin, as a browser does for same-origin forms). */
-  async submit(url: string | URL, fields: Record<string, string>): Promise<Response> {
+  submit(url: string | URL, fields: Record<string, string>): Promise<Response> {
     const target = new URL(url);
-    return this.request(target, {
+    return this.fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
       body: new URLSearchParams(fields).toString(),
     });
   }
 
-  cookie(origin: string | URL, name: string): string | undefined {
+  /**
+   * Signs in like a person would: follows `start` to the sign-in page, submits the credentials and any
+   * confirmation that follows (consent), and returns the first URL `done` recognises, without fetching it.
+   */
+  async signIn(
+    start: string | URL,
+    username: string,
+    password: string,
+    done: (url: URL) => boolean,
+  ): Promise<URL> {
+    let { response, url } = await this.follow(start, done);
+    for (let step = 0; step < 4 && !done(url); step++) {
+      const html = await response.text();
+      if (response.status >= 400)
+        throw new Error(`sign-in page answered ${response.status}: ${html.slice(0, 300)}`);
+      const action = formAction(html);
+      const csrf = inputValue(html, 'csrf');
+      if (!action || !csrf) throw new Error(`no form on ${url.href} (${response.status})`);
+      const fields: Record<string, string> = html.includes('name="password"')
+        ? { csrf, username, password }
+        : { csrf };
+      const target = new URL(action, url);
+      const posted = await this.submit(target, fields);
+      if (posted.status < 300 || posted.status >= 400) {
+        throw new Error(`form answered ${posted.status}: ${(await posted.text()).slice(0, 300)}`);
+      }
+      ({ response, url } = await this.follow(new URL(posted.headers.get('location')!, target), done));
+    }
+    if (!done(url)) throw new Error(`sign-in of ${username} did not finish (${url.href})`);
+    return url;
+  }
+
+  get(origin: string | URL, name: string): string | undefined {
     return this.jar.get(new URL(origin).host)?.get(name);
   }
 
-  cookies(origin: string | URL): Map<string, string> {
-    return new Map(this.jar.get(new URL(origin).host));
+  /** The names of an origin's cookies, oldest first (the order a browser sends them in). */
+  names(origin: string | URL): string[] {
+    return [...(this.jar.get(new URL(origin).host)?.keys() ?? [])];
   }
 
-  setCookie(origin: string | URL, name: string, value: string | undefined): void {
+  set(origin: string | URL, name: string, value: string | undefined): void {
     const host = new URL(origin).host;
     const cookies = this.jar.get(host) ?? new Map<string, string>();
     if (value === undefined) cookies.delete(name);
@@ -61,22 +105,9 @@ export class TestBrowser {
     this.jar.set(host, cookies);
   }
 
-  private cookieHeader(url: URL): string {
-    const cookies = this.jar.get(url.host);
-    return cookies ? [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') : '';
-  }
-
-  private store(url: URL, response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      const expired = attributes.some(
-        (a) => /^\s*max-age=0\s*$/i.test(a) || /expires=thu, 01 jan 1970/i.test(a),
-      );
-      this.setCookie(url, name, expired || value === '' ? undefined : value);
-    }
+  /** The same cookies for another origin (a second gateway instance behind the same site). */
+  copy(from: string | URL, to: string | URL): void {
+    this.jar.set(new URL(to).host, new Map(this.jar.get(new URL(from).host)));
   }
 }
 

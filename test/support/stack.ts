@@ -16,7 +16,7 @@ import type { PrivateJwk } from '../../apps/authorization-server/src/keys/jwks.j
 import { startDemoApi } from '../../apps/demo-api/src/bootstrap.js';
 import { startGateway } from '../../apps/gateway/src/bootstrap.js';
 import type { StartedGateway } from '../../apps/gateway/src/bootstrap.js';
-import { JWT_RESOURCE, OPAQUE_RESOURCE, RP, RS, signIn } from './authorization-server.js';
+import { JWT_RESOURCE, OPAQUE_RESOURCE, RP, RS } from './authorization-server.js';
 import { TestBrowser } from './browser.js';
 import { freePort } from './ports.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from './redis.js';
@@ -224,6 +224,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const [i, port] of gatewayPorts.entries()) {
       const gatewayEnv = {
         PORT: String(port),
+        MANAGEMENT_PORT: '0',
         HOST: '127.0.0.1',
         ISSUER_URL: issuer,
         ...(issuer === asUrl ? {} : { ISSUER_INTERNAL_URL: asUrl }),
@@ -273,16 +274,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           .sign(key),
       login: async (username, password) => {
         const browser = new TestBrowser();
-        const callback = await signIn(
-          browser,
+        const callback = await browser.signIn(
           new URL('/auth/login?returnTo=/', gatewayUrl),
           username,
           password,
-          `${gatewayUrl}/auth/callback`,
+          (url) => url.href.startsWith(`${gatewayUrl}/auth/callback`),
         );
-        const response = await browser.request(callback);
+        const response = await browser.fetch(callback);
         await response.arrayBuffer();
-        const ticket = browser.cookie(gatewayUrl, SESSION_COOKIE);
+        const ticket = browser.get(gatewayUrl, SESSION_COOKIE);
         if (response.status !== 302 || !ticket) {
           throw new Error(`callback answered ${response.status} without a session cookie`);
         }

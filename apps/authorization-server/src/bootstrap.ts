@@ -67,7 +67,6 @@ export interface RunningAuthorizationServer {
  */
 export async function startAuthorizationServer(
   env: Record<string, string | undefined> = process.env,
-  options: { unsealedMemoryAdapter?: boolean } = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
   const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, directory } = await checkStartup(
@@ -134,7 +133,6 @@ export async function startAuthorizationServer(
       policies: directory.policies,
       resources: directory.resources,
       jwks: directory.jwks,
-      unsealedMemoryAdapter: options.unsealedMemoryAdapter,
       resourceClaims,
       onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
     });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeIssuer } from '../../../libs/resource-server/src/testing/fake-issuer.js';
+import { FakeIssuer } from '../../../test/support/fake-issuer.fixture.js';
 import { connectionRefused, openRaw } from '../../../test/support/raw-http.js';
 import { startDemoApi } from './bootstrap.js';
 

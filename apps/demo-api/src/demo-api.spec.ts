@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
-import { FakeIssuer } from '../../../libs/resource-server/src/testing/fake-issuer.js';
-import { dpopKey, dpopProof } from '../../../libs/resource-server/src/testing/dpop-proof.js';
+import { FakeIssuer } from '../../../test/support/fake-issuer.fixture.js';
+import { dpopKey, dpopProof } from '../../../test/support/dpop-proof.builder.js';
 import { startDemoApi } from './bootstrap.js';
 import type { RunningDemoApi } from './bootstrap.js';
 

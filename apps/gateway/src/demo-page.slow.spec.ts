@@ -9,9 +9,9 @@ import {
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -31,6 +31,7 @@ describe('the demo page in Chromium', () => {
     upstream = await startFixtureUpstream();
     gateway = await startGateway({
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: gatewayUrl,
@@ -104,6 +105,7 @@ describe('the demo page in Chromium', () => {
     const downUrl = `http://localhost:${port}`;
     const down = await startGateway({
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: downUrl,

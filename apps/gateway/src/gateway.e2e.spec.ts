@@ -13,16 +13,16 @@ import {
 } from '../../../test/support/redis.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
-import { startTcpProxy } from './testing/tcp-proxy.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
+import { startTcpProxy } from '../../../test/support/tcp-proxy.fixture.js';
 
 /** A request exactly as given (fetch would set Sec-Fetch-Mode itself). */
 function rawGet(
@@ -63,6 +63,7 @@ describe('gateway end to end (fixture OpenID Provider, real Redis)', () => {
     const closedPort = await freePort();
     baseEnv = {
       NODE_ENV: 'test',
+      MANAGEMENT_PORT: '0',
       HOST: '127.0.0.1',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,

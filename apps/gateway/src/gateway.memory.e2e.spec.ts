@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../../test/support/ports.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 describe('gateway on the memory store (no Redis)', () => {
   let op: FixtureProvider;
@@ -25,6 +25,7 @@ describe('gateway on the memory store (no Redis)', () => {
     gateway = await startGateway({
       NODE_ENV: 'test',
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: publicUrl,

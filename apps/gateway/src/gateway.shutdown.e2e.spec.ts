@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../../test/support/ports.js';
 import { connectionRefused, openRaw, until } from '../../../test/support/raw-http.js';
 import { startGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const MAIN = 'apps/gateway/dist/main.js';
 
@@ -24,6 +24,7 @@ describe('gateway shutdown', () => {
   const env = () => ({
     NODE_ENV: 'test',
     PORT: String(port),
+    MANAGEMENT_PORT: '0',
     ISSUER_URL: op.issuer,
     GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
     GATEWAY_PUBLIC_URL: publicUrl,

@@ -4,16 +4,16 @@ import { WebSocket } from 'undici';
 import { freePort } from '../../../test/support/ports.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startStreamsUpstream } from './testing/websocket-upstream.js';
-import type { StreamsUpstream } from './testing/websocket-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startStreamsUpstream } from '../../../test/support/streams-upstream.fixture.js';
+import type { StreamsUpstream } from '../../../test/support/streams-upstream.fixture.js';
 
 const TIMEOUT_MS = 500;
 const STREAM_IDLE_MS = 2500;
@@ -86,6 +86,7 @@ describe('gateway streams: WebSockets and event streams', () => {
     gateway = await startGateway({
       NODE_ENV: 'test',
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: publicUrl,

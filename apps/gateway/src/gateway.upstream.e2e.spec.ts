@@ -3,16 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../../test/support/ports.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
-import { startMisbehavingUpstream } from './testing/misbehaving-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
+import { startMisbehavingUpstream } from '../../../test/support/misbehaving-upstream.fixture.js';
 
 const TIMEOUT_MS = 1000;
 const CONNECTIONS_PER_SESSION = 4;
@@ -123,6 +123,7 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     gateway = await startGateway({
       NODE_ENV: 'test',
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: publicUrl,
@@ -336,6 +337,7 @@ describe('gateway with a hard cap on the forwarded Authorization line', () => {
     const capped = await startGateway({
       NODE_ENV: 'test',
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: op.issuer,
       GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
       GATEWAY_PUBLIC_URL: publicUrl,

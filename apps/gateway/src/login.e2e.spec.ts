@@ -6,15 +6,15 @@ import { freePort } from '../../../test/support/ports.js';
 import { deletePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../../../test/support/redis.js';
 import { startGateway } from './bootstrap.js';
 import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
+import { TestBrowser as CookieJar } from '../../../test/support/browser.js';
 import {
   FIXTURE_CLIENT_SECRET,
   FIXTURE_RESOURCE,
   FIXTURE_SCOPES,
   startFixtureProvider,
-} from './testing/fixture-provider.js';
-import type { FixtureProvider } from './testing/fixture-provider.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+} from '../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../test/support/openid-provider.fixture.js';
+import { startFixtureUpstream } from '../../../test/support/recording-upstream.fixture.js';
 
 const COOKIE = 'cloakroom';
 const LOGIN_PREFIX = 'cloakroom-login.';
@@ -62,6 +62,7 @@ describe('gateway login flow (fixture OpenID Provider, real Redis)', () => {
     op = await startFixtureProvider({ gatewayUrl: publicUrl, accessTokenTtlSeconds: 60 });
     upstream = await startFixtureUpstream();
     env = {
+      MANAGEMENT_PORT: '0',
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       ISSUER_URL: op.issuer,

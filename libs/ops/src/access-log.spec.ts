@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { AccessLog, accessLogMiddleware, pathTemplate } from './access-log.js';
-import { capturedLogger } from './testing/captured.logger.js';
+import { capturedLogger } from '../../../test/support/captured-logger.fixture.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

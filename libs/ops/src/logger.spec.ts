@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { LOG_LEVELS, REDACTED, createLogger } from './logger.js';
 import { PinoNestLogger } from './pino-nest.logger.js';
-import { capturedLogger } from './testing/captured.logger.js';
+import { capturedLogger } from '../../../test/support/captured-logger.fixture.js';
 
 describe(createLogger.name, () => {
   it('writes JSON lines named after the service, at the level asked', () => {

@@ -3,8 +3,8 @@ import { createHmac } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { DpopProofVerifier } from './dpop-proof.verifier.js';
 import { DpopReplayCacheFull, InvalidDpopProof } from './resource-server.errors.js';
-import { dpopKey, dpopProof } from './testing/dpop-proof.js';
-import type { DpopKey } from './testing/dpop-proof.js';
+import { dpopKey, dpopProof } from '../../../test/support/dpop-proof.builder.js';
+import type { DpopKey } from '../../../test/support/dpop-proof.builder.js';
 
 const URL_ = 'https://api.example/api/orders';
 const TOKEN = 'an-access-token';

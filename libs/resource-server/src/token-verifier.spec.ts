@@ -5,9 +5,9 @@ import { loadConfig } from '@cloakroom/config';
 import { ResourceServerConfig } from './resource-server.config.js';
 import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { TokenVerifier } from './token-verifier.js';
-import { FakeIssuer } from './testing/fake-issuer.js';
-import { dpopKey, dpopProof } from './testing/dpop-proof.js';
-import type { DpopKey } from './testing/dpop-proof.js';
+import { FakeIssuer } from '../../../test/support/fake-issuer.fixture.js';
+import { dpopKey, dpopProof } from '../../../test/support/dpop-proof.builder.js';
+import type { DpopKey } from '../../../test/support/dpop-proof.builder.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -29,8 +29,6 @@ export interface ProviderParts {
   policies: Map<string, ClientPolicy>;
   resources: Map<string, ResourceServerDefinition>;
   jwks: { keys: JWK[] };
-  /** Benchmarks only: oidc-provider's own in-memory adapter instead of the sealed store, as a baseline. */
-  unsealedMemoryAdapter?: boolean;
   /** The groups each API may see, and the shape of its tokens under its byte budget. */
   resourceClaims: ResourceClaims;
   /** Sees every JWT access token as shaped, before it is signed (the token size watch). */
@@ -83,13 +81,7 @@ export function createProvider(parts: ProviderParts): Provider {
 
   const configuration: Configuration = {
     fetch: outgoingFetch as Configuration['fetch'],
-    ...(parts.unsealedMemoryAdapter
-      ? {}
-      : {
-          adapter: sealedOidcAdapter(parts.store, {
-            defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS,
-          }),
-        }),
+    adapter: sealedOidcAdapter(parts.store, { defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS }),
     clients,
     jwks: parts.jwks as Configuration['jwks'],
     cookies: { keys: config.cookieKeys },

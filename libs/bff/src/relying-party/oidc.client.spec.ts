@@ -5,8 +5,8 @@ import { OidcClient } from './oidc.client.js';
 import {
   FIXTURE_CLIENT_SECRET,
   startFixtureProvider,
-} from '../../../../apps/gateway/src/testing/fixture-provider.js';
-import type { FixtureProvider } from '../../../../apps/gateway/src/testing/fixture-provider.js';
+} from '../../../../test/support/openid-provider.fixture.js';
+import type { FixtureProvider } from '../../../../test/support/openid-provider.fixture.js';
 
 describe(OidcClient.name, () => {
   let op: FixtureProvider;
@@ -33,7 +33,7 @@ describe(OidcClient.name, () => {
         GATEWAY_PUBLIC_URL: 'http://gateway.test',
       }),
     );
-    const { url, pending } = await client.startLogin('/after');
+    const { url, pending } = await client.startLogin('/after', 'interactive');
     expect(url).toMatch(/^http:\/\/issuer\.invalid:3000\//);
     const params = new URL(url).searchParams;
     expect(params.get('code_challenge_method')).toBe('S256');
@@ -48,6 +48,30 @@ describe(OidcClient.name, () => {
       jti: 'jti-1',
     });
     expect(await client.verifyLogoutToken(token)).toMatchObject({ sid: 'sid-1', jti: 'jti-1' });
+  });
+
+  it('sends no prompt by default (offline_access never forces the consent page), the configured one, and none for a silent login', async () => {
+    const settings = {
+      ISSUER_URL: op.issuer,
+      ISSUER_INTERNAL_URL: op.listenUrl,
+      GATEWAY_CLIENT_SECRET: FIXTURE_CLIENT_SECRET,
+    };
+    const plain = new OidcClient(loadConfig(BffConfig, settings));
+    const interactive = new URL((await plain.startLogin('/', 'interactive')).url).searchParams;
+    expect(interactive.get('scope')).toContain('offline_access');
+    expect(interactive.has('prompt')).toBe(false);
+    const silent = await plain.startLogin('/', 'silent-iframe');
+    expect(new URL(silent.url).searchParams.get('prompt')).toBe('none');
+    expect(silent.pending.state.startsWith('si.')).toBe(true);
+    const consenting = new OidcClient(
+      loadConfig(BffConfig, { ...settings, GATEWAY_LOGIN_PROMPT: 'consent' }),
+    );
+    expect(new URL((await consenting.startLogin('/', 'interactive')).url).searchParams.get('prompt')).toBe(
+      'consent',
+    );
+    expect(
+      new URL((await consenting.startLogin('/', 'silent-redirect')).url).searchParams.get('prompt'),
+    ).toBe('none');
   });
 
   it('refuses logout tokens the Back-Channel Logout spec refuses, each with its reason', async () => {
@@ -93,7 +117,7 @@ describe(OidcClient.name, () => {
     const client = new OidcClient(
       loadConfig(BffConfig, { ISSUER_URL: 'http://127.0.0.1:9', GATEWAY_ISSUER_TIMEOUT_SECONDS: '1' }),
     );
-    await expect(client.startLogin('/')).rejects.toMatchObject({ name: 'IssuerUnavailable' });
-    await expect(client.startLogin('/')).rejects.toMatchObject({ name: 'IssuerUnavailable' });
+    await expect(client.startLogin('/', 'interactive')).rejects.toMatchObject({ name: 'IssuerUnavailable' });
+    await expect(client.startLogin('/', 'interactive')).rejects.toMatchObject({ name: 'IssuerUnavailable' });
   });
 });

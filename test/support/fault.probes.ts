@@ -1,5 +1,5 @@
-import { RS } from '../support/authorization-server.js';
-import type { Stack } from '../support/stack.js';
+import { RS } from './authorization-server.js';
+import type { Stack } from './stack.js';
 
 /** An API call through the gateway with a session cookie; redirects are answers, not followed. */
 export function apiCall(stack: Stack, cookie: string): Promise<Response> {

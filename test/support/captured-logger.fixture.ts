@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../logger.js';
+import { createLogger } from '@cloakroom/ops';
 
 /** A logger of `createLogger`'s making whose JSON lines are kept in memory, for tests. */
 export function capturedLogger(level = 'info') {

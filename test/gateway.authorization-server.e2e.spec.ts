@@ -4,19 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { startAuthorizationServer } from '../../authorization-server/src/bootstrap.js';
-import { freePort } from '../../../test/support/ports.js';
-import {
-  deletePrefix,
-  dumpPrefix,
-  requireRedis,
-  testRedisUrl,
-  uniquePrefix,
-} from '../../../test/support/redis.js';
-import { startGateway } from './bootstrap.js';
-import type { StartedGateway } from './bootstrap.js';
-import { CookieJar } from './testing/cookie-jar.js';
-import { startFixtureUpstream } from './testing/fixture-upstream.js';
+import { startAuthorizationServer } from '../apps/authorization-server/src/bootstrap.js';
+import { startGateway } from '../apps/gateway/src/bootstrap.js';
+import type { StartedGateway } from '../apps/gateway/src/bootstrap.js';
+import { TestBrowser, formAction, inputValue } from './support/browser.js';
+import { freePort } from './support/ports.js';
+import { deletePrefix, dumpPrefix, requireRedis, testRedisUrl, uniquePrefix } from './support/redis.js';
+import { startFixtureUpstream } from './support/recording-upstream.fixture.js';
 
 const RESOURCE = 'http://localhost:4000';
 const SECRET = 'gateway-e2e-secret-0123456789';
@@ -57,6 +51,7 @@ describe('gateway with the real authorization server', () => {
     const asPort = await freePort();
     as = await startAuthorizationServer({
       PORT: String(asPort),
+      MANAGEMENT_PORT: '0',
       ISSUER: `http://127.0.0.1:${asPort}`,
       LOG_LEVEL: 'silent',
       REDIS_URL: testRedisUrl(),
@@ -67,6 +62,7 @@ describe('gateway with the real authorization server', () => {
     upstream = await startFixtureUpstream();
     gatewayEnv = {
       PORT: String(port),
+      MANAGEMENT_PORT: '0',
       ISSUER_URL: as.url,
       GATEWAY_CLIENT_SECRET: SECRET,
       GATEWAY_PUBLIC_URL: publicUrl,
@@ -92,29 +88,11 @@ describe('gateway with the real authorization server', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Signs in through the real login form. */
-  async function signIn(username: string, password: string): Promise<CookieJar> {
-    const jar = new CookieJar();
+  /** Signs in through the real login form, back to a page of the gateway (it fails otherwise). */
+  async function signIn(username: string, password: string): Promise<TestBrowser> {
+    const jar = new TestBrowser();
     const atGateway = (url: URL) => url.origin === gateway.url && !url.pathname.startsWith('/auth/');
-    let { response, url } = await jar.follow(`${gateway.url}/auth/login?returnTo=/`, atGateway);
-    for (let step = 0; step < 4 && !atGateway(url); step++) {
-      const html = await response.text();
-      const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-      const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-      if (!action || !csrf)
-        throw new Error(`no form at ${url.href}: ${response.status} ${html.slice(0, 200)}`);
-      const fields: Record<string, string> = html.includes('name="password"')
-        ? { csrf, username, password }
-        : { csrf };
-      const target = new URL(action.replaceAll('&amp;', '&'), url);
-      const posted = await jar.fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin },
-        body: new URLSearchParams(fields).toString(),
-      });
-      ({ response, url } = await jar.follow(new URL(posted.headers.get('location')!, target), atGateway));
-    }
-    expect(url.origin).toBe(gateway.url);
+    await jar.signIn(`${gateway.url}/auth/login?returnTo=/`, username, password, atGateway);
     return jar;
   }
 
@@ -198,14 +176,10 @@ describe('gateway with the real authorization server', () => {
     const endSession = new URL(`${as.url}/session/end?client_id=gateway`);
     const page = await jar.fetch(endSession);
     const html = await page.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    const action = formAction(html);
+    const xsrf = inputValue(html, 'xsrf');
     expect(action && xsrf).toBeTruthy();
-    const confirmed = await jar.fetch(new URL(action!, endSession), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: endSession.origin },
-      body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }).toString(),
-    });
+    const confirmed = await jar.submit(new URL(action!, endSession), { xsrf: xsrf!, logout: 'yes' });
     expect(confirmed.status).toBe(303);
     // The authorization server told the gateway over the back channel: the cookie no longer works.
     let status = 200;
