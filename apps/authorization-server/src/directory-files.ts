@@ -1,6 +1,6 @@
 // The users and resources files as the authorization server reads them, for tools that predict what it issues
 // (`cloakroom budget --users … --resources …`).
-export { readUsersFile } from './accounts/users.file.js';
+export { loadUsers } from './accounts/users.file.js';
 export type { UserEntry } from './accounts/users.file.js';
 export { loadResources } from './oidc/resources.js';
 export type { ResourceServerDefinition } from './oidc/resources.js';

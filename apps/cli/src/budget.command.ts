@@ -8,7 +8,7 @@ import {
   predictAccessToken,
   TokenMalformed,
 } from '@cloakroom/token-budget';
-import { loadResources, readUsersFile } from '@cloakroom/authorization-server/directory-files';
+import { loadResources, loadUsers } from '@cloakroom/authorization-server/directory-files';
 import type { ResourceServerDefinition, UserEntry } from '@cloakroom/authorization-server/directory-files';
 import { CommandFailed, UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
@@ -151,7 +151,7 @@ async function predictFiles(args: BudgetArgs, io: CliIo): Promise<number> {
   let users: UserEntry[];
   let resources: ResourceServerDefinition[];
   try {
-    users = await readUsersFile(args.users!);
+    users = loadUsers(args.users!);
     resources = [...loadResources(args.resources!).values()];
   } catch (error) {
     throw new CommandFailed((error as Error).message);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Document, isMap, parseDocument } from 'yaml';
 import { UsersFileInvalid } from '../accounts/accounts.errors.js';
 import { hashPassword } from '../accounts/password.hasher.js';
-import { USERNAME, validateUsers } from '../accounts/users.file.js';
+import { USERNAME, loadUsers } from '../accounts/users.file.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { CommandFailed, UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
@@ -109,7 +109,7 @@ async function removeUser(args: string[], io: CliIo): Promise<void> {
 async function listUsers(args: string[], io: CliIo): Promise<void> {
   const { values } = parse(args, { file: { type: 'string' } }, 0);
   const path = fileOf(values.file, io);
-  for (const user of validateUsers((await UsersDocument.read(path)).toJS(), path)) {
+  for (const user of loadUsers({ path, parsed: (await UsersDocument.read(path)).toJS() })) {
     const flags = user.record.disabled ? ' (disabled)' : '';
     io.stdout(`${user.username}\tsub=${user.sub}\tgroups=${user.record.groups.length}${flags}\n`);
   }
@@ -163,7 +163,7 @@ class UsersDocument {
   /** Validates the whole file as the server would, then replaces it atomically. */
   async write(): Promise<void> {
     try {
-      validateUsers(this.toJS(), this.path);
+      loadUsers({ path: this.path, parsed: this.toJS() });
     } catch (error) {
       if (error instanceof UsersFileInvalid) throw new CommandFailed(error.message);
       throw error;
