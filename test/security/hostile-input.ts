@@ -1178,7 +1178,8 @@ export function probe(seed: number, index: number, material: Material): Probe {
  *   StoreMisuse becomes a 500 (libs/oidc-adapter/src/sealed-oidc.adapter.ts find → sealed.store.ts assertSecret).
  * - `rs-unsigned-jwt-503`: a JWT with an empty segment (`header.payload.`, alg none) is not taken for a JWT by
  *   the resource server's `auto` mode, goes to introspection, which refuses JWT-shaped tokens with 400, and
- *   every non-2xx introspection answer becomes 503 (libs/resource-server/src/token-verifier.ts isJwt, introspect).
+ *   every non-2xx introspection answer becomes 503 (the JWT-shape check, now isJwtShaped in libs/token-budget, and
+ *   libs/resource-server/src/token-verifier.ts introspect).
  */
 export function knownDefect(p: Probe, status: string): string | undefined {
   if (p.origin === 'demo' && status === '503') {

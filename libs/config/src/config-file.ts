@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Transform, plainToInstance } from 'class-transformer';
