@@ -8,9 +8,10 @@ import { isTooOld, MINIMUM_NODE } from '@cloakroom/config/node-version';
 // module to report 22.12.0, the release a new user met undici's failure on.
 const entryPoints = [
   'apps/authorization-server/dist/main.js',
-  'apps/authorization-server/dist/cli/main.js',
   'apps/gateway/dist/main.js',
   'apps/demo-api/dist/main.js',
+  // `cloakroom`: the command npm links (also `npm run cloakroom`), and the built entry point it runs.
+  'apps/cli/bin/cloakroom.js',
   'apps/cli/dist/main.js',
   'scripts/start-stack.mjs',
 ];

@@ -51,7 +51,7 @@ describe('README', () => {
   );
 
   it('shows user management on a file of its own, never on the demo users', () => {
-    const examples = [...readme.matchAll(/as:cli -- users set ([^`]*)/g)].map((match) => match[1]);
+    const examples = [...readme.matchAll(/cloakroom -- users set ([^`]*)/g)].map((match) => match[1]);
     expect(examples.length).toBeGreaterThan(0);
     for (const example of examples) {
       expect(example).not.toMatch(/^(alice|power-user)\b/);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { main } from '../apps/authorization-server/src/cli/cli.js';
+import { main } from '../apps/cli/src/cli.js';
 import { TestBrowser, formAction, inputValue } from './support/browser.js';
 import { authorizationRequest, startTestAuthorizationServer } from './support/authorization-server.js';
 import type { TestAuthorizationServer } from './support/authorization-server.js';

@@ -1,6 +1,10 @@
-// The users and resources files as the authorization server reads them, for tools that predict what it issues
-// (`cloakroom budget --users … --resources …`).
-export { readUsersFile } from './accounts/users.file.js';
+// The files the authorization server serves from (users, resources, signing keys), read, checked and written the
+// way it does, for the command line (`cloakroom users …`, `cloakroom keys …`, `cloakroom budget --users …`).
+// Nothing here starts a server or loads oidc-provider.
+export { USERNAME, loadUsers } from './accounts/users.file.js';
 export type { UserEntry } from './accounts/users.file.js';
+export { hashPassword, verifyPassword } from './accounts/password.hasher.js';
 export { loadResources } from './oidc/resources.js';
 export type { ResourceServerDefinition } from './oidc/resources.js';
+export { SIGNING_ALGS, generateJwk, loadJwks } from './keys/jwks.js';
+export type { PrivateJwk, PrivateJwks, SigningAlg } from './keys/jwks.js';

@@ -1,14 +1,15 @@
 import type { ClientMetadata, JWK } from 'oidc-provider';
+import { ConfigFileInvalid } from '@cloakroom/config';
 import type { UserEntry } from './accounts/index.js';
 import type { AuthorizationServerConfig } from './authorization-server.config.js';
-import { checkClients } from './clients/index.js';
+import { loadClients } from './clients/index.js';
 import type { ClientPolicy } from './clients/index.js';
 import { demoConfigRefusals } from './demo-config.guard.js';
-import { JwksFileInvalid, resolveSigningKeys } from './keys/index.js';
+import { resolveSigningKeys } from './keys/index.js';
 import type { SigningKeys } from './keys/index.js';
-import { checkResources } from './oidc/resources.js';
+import { loadResources } from './oidc/resources.js';
 import type { ResourceServerDefinition } from './oidc/resources.js';
-import { checkUsersFile } from './accounts/users.file.js';
+import { loadUsers } from './accounts/users.file.js';
 
 /** Everything the server serves from files: users, clients, resource servers, signing keys. */
 export interface Directory {
@@ -30,23 +31,27 @@ export async function readDirectory(
   production: boolean,
 ): Promise<{ directory?: Directory; problems: string[] }> {
   const problems: string[] = [];
-  const inFile = (setting: string, path: string, lines: string[]) =>
-    problems.push(...lines.map((line) => `${setting} ${path}: ${line}`));
+  /** A file's content, or undefined with its problems listed under its setting. */
+  const load = async <T>(setting: string, read: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof ConfigFileInvalid)) throw error;
+      problems.push(...error.problems.map((line) => `${setting} ${error.path}: ${line}`));
+      return undefined;
+    }
+  };
 
-  const users = checkUsersFile(config.USERS_FILE);
-  inFile('USERS_FILE', config.USERS_FILE, users.problems);
-  const clients = checkClients(config.CLIENTS_FILE, { env, production });
-  inFile('CLIENTS_FILE', config.CLIENTS_FILE, clients.problems);
-  const resources = checkResources(config.RESOURCES_FILE);
-  inFile('RESOURCES_FILE', config.RESOURCES_FILE, resources.problems);
+  const users = await load('USERS_FILE', () => loadUsers(config.USERS_FILE));
+  const clients = await load('CLIENTS_FILE', () => loadClients(config.CLIENTS_FILE, { env, production }));
+  const resources = await load('RESOURCES_FILE', () => loadResources(config.RESOURCES_FILE));
   let keys: SigningKeys | undefined;
   try {
     // Production without JWKS_FILE is already among the settings' problems.
     if (!production || config.JWKS_FILE)
-      keys = await resolveSigningKeys({ path: config.JWKS_FILE, production });
+      keys = await load('JWKS_FILE', () => resolveSigningKeys({ path: config.JWKS_FILE, production }));
   } catch (error) {
-    if (error instanceof JwksFileInvalid) inFile('JWKS_FILE', error.path, error.problems);
-    else if ((error as Error).name === 'SigningKeysMissing')
+    if ((error as Error).name === 'SigningKeysMissing')
       problems.push(`JWKS_FILE: ${(error as Error).message}`);
     else throw error;
   }
@@ -58,21 +63,21 @@ export async function readDirectory(
           { setting: 'CLIENTS_FILE', kind: 'clients', path: config.CLIENTS_FILE },
           { setting: 'RESOURCES_FILE', kind: 'resources', path: config.RESOURCES_FILE },
         ],
-        users: users.users,
-        clients: clients.loaded?.clients,
+        users,
+        clients: clients?.clients,
       })),
     );
   }
-  if (problems.length > 0 || !users.users || !clients.loaded || !resources.resources || !keys) {
+  if (problems.length > 0 || !users || !clients || !resources || !keys) {
     return { problems };
   }
   return {
     problems,
     directory: {
-      users: users.users,
-      clients: clients.loaded.clients,
-      policies: clients.loaded.policies,
-      resources: resources.resources,
+      users,
+      clients: clients.clients,
+      policies: clients.policies,
+      resources,
       keys,
       jwks: keys.jwks as { keys: JWK[] },
     },

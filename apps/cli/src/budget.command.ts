@@ -8,87 +8,61 @@ import {
   predictAccessToken,
   TokenMalformed,
 } from '@cloakroom/token-budget';
-import { loadResources, readUsersFile } from '@cloakroom/authorization-server/directory-files';
-import type { ResourceServerDefinition, UserEntry } from '@cloakroom/authorization-server/directory-files';
-import { CommandFailed, UsageError } from './cli.io.js';
+import { loadResources, loadUsers } from '@cloakroom/authorization-server/directory-files';
+import { UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
-import type { IssueTokenOptions } from './issue-token.js';
+import { parseOptions } from './cli.options.js';
 import { USAGE } from './usage.js';
 
 export const DEFAULT_ISSUER = 'http://localhost:3000';
+const DEFAULT_CLIENT_ID = 'gateway';
 
-export interface BudgetDependencies {
-  issueTokenForUser(options: IssueTokenOptions): Promise<string>;
-}
+const OPTIONS = {
+  cookie: 'string',
+  'cookie-name': 'string',
+  json: 'boolean',
+  issuer: 'string',
+  'client-id': 'string',
+  users: 'string',
+  resources: 'string',
+} as const;
 
 interface BudgetArgs {
   token?: string;
   cookie?: string;
   json: boolean;
   cookieName?: string;
-  user?: string;
-  password?: string;
   issuer: string;
-  clientId?: string;
-  clientSecret?: string;
-  resource?: string;
-  redirectUri?: string;
+  clientId: string;
   users?: string;
   resources?: string;
 }
 
-const VALUE_OPTIONS: Record<string, keyof BudgetArgs> = {
-  '--cookie': 'cookie',
-  '--cookie-name': 'cookieName',
-  '--user': 'user',
-  '--password': 'password',
-  '--issuer': 'issuer',
-  '--client-id': 'clientId',
-  '--client-secret': 'clientSecret',
-  '--resource': 'resource',
-  '--redirect-uri': 'redirectUri',
-  '--users': 'users',
-  '--resources': 'resources',
-};
-
 function parseBudgetArgs(argv: string[]): BudgetArgs {
-  const args: BudgetArgs = { json: false, issuer: DEFAULT_ISSUER };
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    if (flag === '--json') args.json = true;
-    else if (flag in VALUE_OPTIONS) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${flag} needs a value`);
-      (args as unknown as Record<string, unknown>)[VALUE_OPTIONS[flag]!] = value;
-    } else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option ${flag}`);
-    else positionals.push(arg);
-  }
+  const { values, positionals } = parseOptions(argv, OPTIONS);
+  const text = (name: keyof typeof OPTIONS) => values[name] as string | undefined;
   if (positionals.length > 1) throw new UsageError('give one token (or - to read it from stdin)');
-  if (positionals.length === 1) args.token = positionals[0];
+  const args: BudgetArgs = {
+    token: positionals[0],
+    cookie: text('cookie'),
+    json: values.json === true,
+    cookieName: text('cookie-name'),
+    issuer: text('issuer') ?? DEFAULT_ISSUER,
+    clientId: text('client-id') ?? DEFAULT_CLIENT_ID,
+    users: text('users'),
+    resources: text('resources'),
+  };
 
   const modes = [
     args.token !== undefined,
     args.cookie !== undefined,
-    args.user !== undefined,
     args.users !== undefined || args.resources !== undefined,
   ].filter(Boolean).length;
   if (modes === 0)
-    throw new UsageError(
-      'give a token, --cookie <header>, --user <id> --password <pw> or --users <file> --resources <file>',
-    );
-  if (modes > 1) throw new UsageError('give only one of: a token, --cookie, --user, --users');
+    throw new UsageError('give a token, --cookie <header> or --users <file> --resources <file>');
+  if (modes > 1) throw new UsageError('give only one of: a token, --cookie, --users');
   if ((args.users === undefined) !== (args.resources === undefined)) {
     throw new UsageError('--users and --resources go together');
-  }
-  if (args.user !== undefined && args.password === undefined) throw new UsageError('--user needs --password');
-  if (args.password !== undefined && args.user === undefined) throw new UsageError('--password needs --user');
-  if ([args.token, args.cookie, args.password].filter((v) => v === '-').length > 1) {
-    throw new UsageError('only one value can be read from stdin');
   }
   try {
     new URL(args.issuer);
@@ -110,8 +84,11 @@ function stripBearer(value: string): string {
   return value.replace(/^authorization:\s*/i, '').replace(/^bearer\s+/i, '');
 }
 
-/** Runs `cloakroom budget …`; resolves to 0 when everything fits every limit, 1 when any is exceeded. */
-export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDependencies): Promise<number> {
+/**
+ * `budget …`: resolves to 0 when everything fits every limit, 1 when any is exceeded. It never signs in: a real
+ * user's token is predicted from the server's files (`--users --resources`) or pasted.
+ */
+export async function budgetCommand(argv: string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(USAGE);
     return 0;
@@ -124,18 +101,7 @@ export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDepen
     io.stdout(args.json ? formatJsonReport(analysis) : formatCookieReport(analysis));
     return analysis.fits ? 0 : 1;
   }
-  const token =
-    args.user !== undefined
-      ? await deps.issueTokenForUser({
-          issuer: args.issuer,
-          clientId: args.clientId,
-          clientSecret: args.clientSecret,
-          resource: args.resource,
-          redirectUri: args.redirectUri,
-          user: args.user,
-          password: await resolve(args.password!, io, 'password'),
-        })
-      : stripBearer(await resolve(args.token!, io, 'token'));
+  const token = stripBearer(await resolve(args.token!, io, 'token'));
   try {
     const analysis = analyzeToken(token, args.cookieName ? { cookieName: args.cookieName } : {});
     io.stdout(args.json ? formatJsonReport(analysis) : formatTokenReport(analysis));
@@ -147,16 +113,11 @@ export async function budgetCommand(argv: string[], io: CliIo, deps: BudgetDepen
 }
 
 /** `--users <file> --resources <file>`: every user's token for every JWT resource, predicted without signing in. */
-async function predictFiles(args: BudgetArgs, io: CliIo): Promise<number> {
-  let users: UserEntry[];
-  let resources: ResourceServerDefinition[];
-  try {
-    users = await readUsersFile(args.users!);
-    resources = [...loadResources(args.resources!).values()];
-  } catch (error) {
-    throw new CommandFailed((error as Error).message);
-  }
-  const context = { issuer: args.issuer, clientId: args.clientId ?? 'gateway' };
+function predictFiles(args: BudgetArgs, io: CliIo): number {
+  // A file that does not load fails the command with every problem, as the server would refuse it.
+  const users = loadUsers(args.users!);
+  const resources = [...loadResources(args.resources!).values()];
+  const context = { issuer: args.issuer, clientId: args.clientId };
   const predictions = resources
     .filter((resource) => resource.accessTokenFormat === 'jwt')
     .flatMap((resource) =>

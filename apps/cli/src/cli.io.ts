@@ -21,12 +21,15 @@ export function processIo(): CliIo {
   };
 }
 
-/** A wrong command line or unreadable input: printed with a hint to the usage, exit code 2. */
+/** A wrong command line or unreadable input: printed with the usage, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Work that could not be carried out (no token could be obtained): exit code 3. */
+/**
+ * A command that cannot be carried out (no such user, key or file): exit code 1, or 3 for `budget`, whose 1
+ * says that a limit is exceeded.
+ */
 export class CommandFailed extends Error {
   override readonly name = 'CommandFailed';
 }

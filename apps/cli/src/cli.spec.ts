@@ -1,249 +1,97 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { main } from './cli.js';
-import type { CliIo } from './cli.io.js';
-import type { IssueTokenOptions } from './issue-token.js';
-import { issueTokenForUser } from './issue-token.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], stdin = '', issue = issueTokenForUser): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    readStdin: async () => stdin,
-    env: {},
-  };
-  const code = await main(argv, io, { issueTokenForUser: issue });
-  return { code, stdout, stderr };
-}
-
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const exec = promisify(execFile);
 const key = new TextEncoder().encode('k'.repeat(32));
 const sign = (claims: Record<string, unknown>) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').sign(key);
 
-describe('cloakroom budget', () => {
-  let small: string;
-  let big: string;
-  beforeAll(async () => {
-    small = await sign({ roles: ['admin'] });
-    big = await sign({ groups: Array.from({ length: 700 }, (_, i) => `team-${i}`), roles: ['admin'] });
-  });
+/** Runs a command to its end: exit code and output, whatever the code. */
+async function spawn(
+  file: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return exec(process.execPath, [file, ...args], { cwd: root }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
 
-  it('reports a small token as fitting every limit: exit 0', async () => {
-    const result = await run(['budget', small]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`Token: ${small.length} B (HS256)`);
-    expect(result.stdout).toContain('Fits every limit.');
-    expect(result.stderr).toBe('');
-  });
+describe('cloakroom binary', () => {
+  it('runs as a process, through the command npm links and the built entry point, with the exit code of the verdict', async () => {
+    await exec(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', 'apps/cli'], { cwd: root });
+    const token = await sign({ groups: Array.from({ length: 700 }, (_, i) => `team-${i}`) });
+    for (const entry of ['apps/cli/bin/cloakroom.js', 'apps/cli/dist/main.js']) {
+      const over = await spawn(entry, ['budget', token]);
+      expect(over.code).toBe(1);
+      expect(over.stdout).toContain('Exceeds 3 limits.');
+      const ok = await spawn(entry, ['budget', await sign({})]);
+      expect(ok).toMatchObject({ code: 0, stderr: '' });
+      expect(ok.stdout).toContain('Fits every limit.');
+      expect(await spawn(entry, ['keys', 'list'])).toMatchObject({ code: 2 });
+    }
+  }, 30000);
 
-  it('names the heaviest claim and the exceeded limits of a big token: exit 1', async () => {
-    const result = await run(['budget', big]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/\n {2}groups\s+[\d,]+ B/);
-    expect(result.stdout).toContain('OVER cookie token');
-    expect(result.stdout).toContain('OVER header Authorization');
-    expect(result.stdout).not.toContain(big);
-    expect(result.stdout).not.toContain('team-1');
-  });
-
-  it('reads the token from stdin, accepting a pasted Authorization header', async () => {
-    const result = await run(['budget', '-', '--json'], `Authorization: Bearer ${small}\n`);
-    expect(result.code).toBe(0);
-    const json = JSON.parse(result.stdout) as { totalBytes: number; claims: { name: string }[] };
-    expect(json.totalBytes).toBe(small.length);
-    expect(json.claims.map((c) => c.name)).toEqual(['roles', 'sub']);
-  });
-
-  it('weighs a Cookie header, its JWT cookie and chunked cookies', async () => {
-    const third = Math.ceil(big.length / 3);
-    const chunks = [0, 1, 2].map((i) => `session.${i}=${big.slice(i * third, (i + 1) * third)}`);
-    const header = `theme=dark; ${chunks[2]}; ${chunks[0]}; ${chunks[1]}`;
-    const result = await run(['budget', '--cookie', header, '--json']);
-    const json = JSON.parse(result.stdout) as {
-      fits: boolean;
-      chunked: {
-        name: string;
-        chunks: string[];
-        valueBytes: number;
-        token: { claims: { name: string }[] };
-      }[];
-      verdicts: { limitId: string; subject: string; fits: boolean }[];
+  it('links a command file that is in the repository, so that npm links it before anything is built', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'apps/cli/package.json'), 'utf8')) as {
+      bin: Record<string, string>;
     };
-    expect(json.chunked[0]).toMatchObject({
-      name: 'session',
-      chunks: ['session.0', 'session.1', 'session.2'],
-      valueBytes: big.length,
-    });
-    expect(json.chunked[0]!.token.claims[0]!.name).toBe('groups');
-    // Each chunk fits a cookie; the whole header line does not fit nginx or Apache.
-    const over = json.verdicts.filter((v) => !v.fits).map((v) => `${v.limitId} ${v.subject}`);
-    expect(over).toEqual(['nginx-header-line header Cookie', 'apache-field header Cookie']);
-    expect(json.fits).toBe(false);
-    expect(result.code).toBe(1);
-
-    const fitting = await run(['budget', '--cookie', '-'], `a=1; s=${small}`);
-    expect(fitting.code).toBe(0);
-    expect(fitting.stdout).toContain('JWT: roles');
-  });
-
-  it('uses the cookie name given with --cookie-name', async () => {
-    const result = await run(['budget', small, '--cookie-name=__Host-cloakroom']);
-    expect(result.stdout).toContain(`ok   cookie __Host-cloakroom: ${small.length + 16} B`);
-  });
-
-  it('passes --user mode options to issueTokenForUser and weighs what it returns', async () => {
-    let seen: IssueTokenOptions | undefined;
-    const result = await run(
-      ['budget', '--user', 'ada', '--password', '-', '--client-id', 'app', '--resource', 'https://api'],
-      'pw\n',
-      async (options) => {
-        seen = options;
-        return big;
+    expect(Object.keys(manifest.bin)).toEqual(['cloakroom']);
+    const tracked = execFileSync(
+      'git',
+      ['ls-files', '--error-unmatch', `apps/cli/${manifest.bin.cloakroom}`],
+      {
+        cwd: root,
+        encoding: 'utf8',
       },
     );
-    expect(seen).toEqual({
-      issuer: 'http://localhost:3000',
-      clientId: 'app',
-      clientSecret: undefined,
-      resource: 'https://api',
-      user: 'ada',
-      password: 'pw',
-    });
-    expect(result.code).toBe(1);
+    expect(tracked.trim()).toBe('apps/cli/bin/cloakroom.js');
+    expect(statSync(join(root, 'apps/cli/bin/cloakroom.js')).mode & 0o111).not.toBe(0);
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: object })
+      .scripts;
+    expect(scripts).toMatchObject({ cloakroom: 'node apps/cli/bin/cloakroom.js' });
   });
 
-  it('says when no authorization server answers: exit 3, no password echoed', async () => {
-    const result = await run([
-      'budget',
-      '--user',
-      'ada',
-      '--password',
-      'hunter2',
-      '--issuer',
-      'http://127.0.0.1:1',
-    ]);
-    expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(
-      /^error: cannot read http:\/\/127\.0\.0\.1:1\/\.well-known\/openid-configuration/,
-    );
-    expect(result.stderr).not.toContain('hunter2');
-  });
-
-  it.each([
-    [[], 'no command given'],
-    [['weigh'], 'unknown command weigh'],
-    [
-      ['budget'],
-      'give a token, --cookie <header>, --user <id> --password <pw> or --users <file> --resources <file>',
-    ],
-    [['budget', 'a', 'b'], 'give one token'],
-    [['budget', 'x', '--cookie', 'a=1'], 'give only one of'],
-    [['budget', '--user', 'ada'], '--user needs --password'],
-    [['budget', '--cookie'], '--cookie needs a value'],
-    [['budget', '--frobnicate'], 'unknown option --frobnicate'],
-    [['budget', '--user', 'a', '--password', 'p', '--issuer', 'nope'], '--issuer must be a URL'],
-    [['budget', 'not-a-jwt'], 'not a JWT: a JWT has 3 dot-separated parts, this value has 1'],
-    [['budget', 'a.b.c.d.e'], 'not a JWT: this is an encrypted JWT'],
-    [['budget', '--cookie', ' ; '], 'the Cookie header holds no cookie'],
-  ])('refuses %j with a clear message: exit 2', async (argv, message) => {
-    const result = await run(argv as string[]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`error: ${message}`);
-    expect(result.stderr).toContain('Usage: cloakroom budget');
-  });
-
-  it('refuses an empty stdin: exit 2', async () => {
-    const result = await run(['budget', '-'], '  \n');
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error: the token is empty');
-  });
-
-  it('prints the usage on help: exit 0', async () => {
-    for (const argv of [['help'], ['--help'], ['budget', '--help']]) {
-      const result = await run(argv);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain('Exit codes: 0 everything fits every limit, 1 a limit is exceeded');
+  it('says in one sentence that it is not built yet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloakroom-unbuilt-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(join(root, 'apps/cli/bin/cloakroom.js'), join(dir, 'bin/cloakroom.js'));
+      expect(existsSync(join(dir, 'dist'))).toBe(false);
+      const result = await spawn(join(dir, 'bin/cloakroom.js'), ['help']);
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'cloakroom is not built: run `npm run build` first.\n',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-describe('cloakroom binary', () => {
-  const root = fileURLToPath(new URL('../../..', import.meta.url));
-  const exec = promisify(execFile);
-
-  it('runs as a process and returns the exit code of the verdict', async () => {
-    await exec(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', 'apps/cli'], { cwd: root });
-    const token = await sign({ groups: Array.from({ length: 700 }, (_, i) => `team-${i}`) });
-    const error = await exec(process.execPath, ['apps/cli/dist/main.js', 'budget', token], {
-      cwd: root,
-    }).then(
-      () => undefined,
-      (e: { code: number; stdout: string }) => e,
-    );
-    expect(error?.code).toBe(1);
-    expect(error?.stdout).toContain('Exceeds 3 limits.');
-    const ok = await exec(process.execPath, ['apps/cli/dist/main.js', 'budget', await sign({})], {
-      cwd: root,
-    });
-    expect(ok.stdout).toContain('Fits every limit.');
-  }, 30000);
-});
-
-describe('cloakroom budget --users --resources', () => {
-  const users = fileURLToPath(new URL('../../../config/demo/users.yaml', import.meta.url));
-  const resources = fileURLToPath(new URL('../../../config/demo/resources.yaml', import.meta.url));
-
-  it("predicts every demo user's token for every demo API: under 4 KiB, groups moved where they would not fit", async () => {
-    const { code, stdout } = await run(['budget', '--users', users, '--resources', resources]);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(
-      /group-collector → http:\/\/localhost:4001: \d{3,4} B, 5,000 groups seen; groups moved/,
-    );
-    expect(stdout).toMatch(/would be [\d,]+ B, over nginx/);
-    expect(stdout).toMatch(/alice → http:\/\/localhost:4000: \d+ B, 2 groups seen\n/);
-    expect(stdout).toContain('Every token fits its budget and every header limit.');
-  });
-
-  it('names the limits a resource with an unbounded budget would break, and exits 1', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'cloakroom-budget-'));
-    const file = join(dir, 'resources.yaml');
-    writeFileSync(
-      file,
-      'resources:\n  - indicator: http://wide.test\n    groupsClaim: true\n    tokenBudgetBytes: 65536\n',
-    );
-    const { code, stdout } = await run(['budget', '--users', users, '--resources', file, '--json']);
-    expect(code).toBe(1);
-    const predictions = JSON.parse(stdout) as Array<{
-      username: string;
-      moved: string[];
-      verdicts: Array<{ limitId: string; fits: boolean }>;
-    }>;
-    // power-user's 9.5 KB fit a 64 KiB budget: nothing is moved, and nginx and Apache would refuse the line.
-    const powerUser = predictions.find((p) => p.username === 'power-user')!;
-    expect(powerUser.moved).toEqual([]);
-    expect(powerUser.verdicts.filter((v) => !v.fits).map((v) => v.limitId)).toEqual([
-      'nginx-header-line',
-      'apache-field',
-    ]);
-  });
-
-  it('needs both files', async () => {
-    const { code, stderr } = await run(['budget', '--users', users]);
-    expect(code).toBe(2);
-    expect(stderr).toContain('--users and --resources go together');
-  });
+it('keeps key files and private configuration out of git, the demo configuration in', () => {
+  const ignored = (path: string) => {
+    try {
+      execFileSync('git', ['check-ignore', '-q', path], { stdio: 'ignore', cwd: root });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  expect(ignored('keys/jwks.json')).toBe(true);
+  expect(ignored('config/users.yaml')).toBe(true);
+  expect(ignored('config/production/clients.yaml')).toBe(true);
+  expect(ignored('config/demo/users.yaml')).toBe(false);
 });

@@ -121,7 +121,9 @@ function coerce(value: string, defaultValue: unknown): unknown {
  */
 export function validationProblems(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
-    const key = /^\d+$/.test(error.property) ? `[${error.property}]` : error.property;
+    // A list's items read `[0]`; a mapping's entries keep their names, digits or not (`users.42`).
+    const indexed = /^\d+$/.test(error.property) && !(error.target instanceof Map);
+    const key = indexed ? `[${error.property}]` : error.property;
     const path = !parent ? key : key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`;
     const own = Object.values(error.constraints ?? {}).map((message) =>
       message.startsWith('property ') ? `${path}: unknown field` : `${path}: ${message}`,

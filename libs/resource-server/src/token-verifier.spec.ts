@@ -123,6 +123,22 @@ describe(TokenVerifier.name, () => {
       expect(await refusal(verifier.verify('opaque-unknown'))).toBeInstanceOf(InvalidToken);
     });
 
+    it('in auto mode, refuses what is shaped like a JWT on the JWT path and introspects the rest', async () => {
+      const verifier = new TokenVerifier(config({ TOKEN_VALIDATION: 'auto' }));
+      const payload = (await issuer.token()).split('.')[1];
+      const before = issuer.introspections;
+      for (const attempt of [
+        `${b64({ alg: 'RS256', typ: 'at+jwt' })}.${payload}.`,
+        `${b64({ typ: 'at+jwt' })}.${payload}.AAAA`,
+      ]) {
+        expect(await refusal(verifier.verify(attempt))).toBeInstanceOf(InvalidToken);
+      }
+      expect(issuer.introspections).toBe(before);
+      issuer.answers.set('opaque.auto.mode', active());
+      expect(await verifier.verify('opaque.auto.mode')).toMatchObject({ via: 'introspection' });
+      expect(issuer.introspections).toBe(before + 1);
+    });
+
     it('coalesces 200 concurrent requests with one new token into one call', async () => {
       const verifier = new TokenVerifier(config({ TOKEN_VALIDATION: 'auto' }));
       issuer.answers.set('opaque-burst', active());

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { createRemoteJWKSet, errors as jose, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
+import { isJwtShaped } from '@cloakroom/token-budget';
 import { DistributedClaims } from './distributed-claims.js';
 import { DpopProofVerifier } from './dpop-proof.verifier.js';
 import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
@@ -38,20 +39,6 @@ export function dpopOptions(config: ResourceServerConfig) {
     windowSeconds: config.DPOP_PROOF_WINDOW_SECONDS,
     maxEntries: config.DPOP_REPLAY_CACHE_MAX_ENTRIES,
   };
-}
-
-/**
- * Three dot-separated base64url segments whose first is a JSON object: a JWS in compact form, or an attempt at
- * one (an unsigned `header.payload.`), which the JWT path then refuses with 401.
- */
-export function isJwt(token: string): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p)) || !parts[0]) return false;
-  try {
-    return typeof JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) === 'object';
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -114,7 +101,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<Principal> {
     if (!token || token.length > 64 * 1024) throw new InvalidToken('the token is empty or too large');
     const mode = this.config.TOKEN_VALIDATION;
-    if (mode === 'jwt' || (mode === 'auto' && isJwt(token))) return this.verifyJwt(token);
+    // An attempt at a JWT (an unsigned `header.payload.`) takes the JWT path too, and is refused there with 401.
+    if (mode === 'jwt' || (mode === 'auto' && isJwtShaped(token))) return this.verifyJwt(token);
     return this.introspect(token);
   }
 

@@ -1,6 +1,7 @@
 import { byteLength, evaluateCookie, evaluateHeaderLine } from './limits.js';
 import type { Verdict } from './limits.js';
-import { analyzeToken, isJwtShaped, TokenMalformed } from './token-analysis.js';
+import { isJwtShaped } from './jwt-shape.js';
+import { analyzeToken, TokenMalformed } from './token-analysis.js';
 import type { TokenAnalysis } from './token-analysis.js';
 
 export interface CookieWeight {

@@ -1,4 +1,5 @@
 export * from './limits.js';
+export * from './jwt-shape.js';
 export * from './token-analysis.js';
 export * from './cookie-analysis.js';
 export * from './budget-report.js';

@@ -54,18 +54,6 @@ function decodeJson(segment: string, what: string): { json: string; value: unkno
   }
 }
 
-/** A JWS compact serialization whose header names an algorithm: worth analysing as a token. */
-export function isJwtShaped(value: string): boolean {
-  const parts = value.split('.');
-  if (parts.length !== 3 || !parts[0] || !parts[1] || !parts.every((p) => SEGMENT.test(p))) return false;
-  try {
-    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as unknown;
-    return typeof header === 'object' && header !== null && 'alg' in header;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Weighs each claim by its contribution to the encoded token. Method: a claim costs the bytes of its
  * `"name":value` member in the payload JSON plus the comma that separates it from the next one, and

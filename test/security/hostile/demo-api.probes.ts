@@ -64,7 +64,7 @@ export const DEMO_API_BEARER: ProbeGenerator = (g, m) => {
  * A defect the generator found at the resource server, fixed since (1ed7045): a JWT with an empty segment
  * (`header.payload.`, alg none) was not taken for a JWT by its `auto` mode, went to introspection, which refuses
  * JWT-shaped tokens with 400, and every non-2xx introspection answer became 503
- * (libs/resource-server/src/token-verifier.ts isJwt, introspect).
+ * (the JWT-shape check, isJwtShaped in libs/token-budget now, and libs/resource-server/src/token-verifier.ts introspect).
  */
 export function demoApiDefect(p: Probe, status: string): string | undefined {
   if (p.origin !== 'demo' || status !== '503') return undefined;

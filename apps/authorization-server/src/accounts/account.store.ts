@@ -4,7 +4,7 @@ import { LoginThrottle } from './login.throttle.js';
 import type { LoginThrottleSettings } from './login.throttle.js';
 import { PASSWORD_HASH_DEFAULTS, hashOptionsOf, hashPassword, verifyPassword } from './password.hasher.js';
 import type { PasswordHashOptions } from './password.hasher.js';
-import { PROFILE_CLAIMS, readUsersFile, validateUsers } from './users.file.js';
+import { PROFILE_CLAIMS, loadUsers } from './users.file.js';
 import type { UserEntry } from './users.file.js';
 
 /** A user as oidc-provider's findAccount wants it. */
@@ -51,7 +51,7 @@ export class AccountStore {
 
   /** Reads and validates a users file (YAML or JSON); throws UsersFileInvalid listing every problem. */
   static async load(path: string, options: AccountStoreOptions): Promise<AccountStore> {
-    return AccountStore.create(await readUsersFile(path), options);
+    return AccountStore.create(loadUsers(path), options);
   }
 
   /** The store of users already read and validated. */
@@ -63,7 +63,7 @@ export class AccountStore {
 
   /** Same as {@link load} with the file's content already parsed (`{ users: { <username>: … } }`). */
   static fromObject(raw: unknown, options: AccountStoreOptions): AccountStore {
-    return new AccountStore(validateUsers(raw, 'users'), options);
+    return new AccountStore(loadUsers({ path: 'users', parsed: raw }), options);
   }
 
   /**

@@ -1,7 +1,9 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { ConfigFileInvalid, unreadable } from '@cloakroom/config';
 import type { AccountStore } from './account.store.js';
-import { checkUsersFile } from './users.file.js';
+import { loadUsers } from './users.file.js';
 import type { UserEntry } from './users.file.js';
 
 export interface UsersFileWatchOptions {
@@ -24,16 +26,23 @@ export function watchUsersFile(
   options: UsersFileWatchOptions,
 ): { close(): void; reloaded: Promise<void> } {
   let reloading = Promise.resolve();
+  const refuse = (problems: string[]) =>
+    options.logger.warn(
+      { file: path, problems },
+      'users file changed but is not valid: the users loaded before stay in service',
+    );
   const reload = async () => {
-    const { users, problems } = checkUsersFile(path);
-    const refused = users && options.refusals ? await options.refusals(users) : [];
-    if (!users || refused.length > 0) {
-      options.logger.warn(
-        { file: path, problems: [...problems, ...refused] },
-        'users file changed but is not valid: the users loaded before stay in service',
-      );
-      return;
+    // Read without blocking the requests being served, then checked as at startup.
+    let users: UserEntry[];
+    try {
+      users = loadUsers({ path, text: await readFile(path, 'utf8') });
+    } catch (error) {
+      if (error instanceof ConfigFileInvalid) return refuse(error.problems);
+      if ((error as NodeJS.ErrnoException).code) return refuse([unreadable(error)]);
+      throw error;
     }
+    const refused = options.refusals ? await options.refusals(users) : [];
+    if (refused.length > 0) return refuse(refused);
     accounts.replaceUsers(users);
     options.logger.info(`users file ${path} reloaded: ${users.length} user(s)`);
   };

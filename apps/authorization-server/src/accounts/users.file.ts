@@ -12,7 +12,8 @@ import {
   Matches,
   Min,
 } from 'class-validator';
-import { parseConfigText, readConfigFile, validateConfigObject } from '@cloakroom/config';
+import { MappingOf, loadConfigFile } from '@cloakroom/config';
+import type { ConfigFile, ConfigFileSource } from '@cloakroom/config';
 import { UsersFileInvalid } from './accounts.errors.js';
 import { ARGON2ID_PHC } from './password.hasher.js';
 
@@ -95,65 +96,39 @@ export interface UserEntry {
   record: UserRecord;
 }
 
-/** Parses a users file's text; YAML (a superset of JSON) for `.yaml`, `.yml` and `.json`. */
-export function parseUsersText(path: string, text: string): unknown {
-  const { raw, problems } = parseConfigText(path, text);
-  if (problems.length > 0) throw new UsersFileInvalid(path, problems);
-  return raw;
+/** The users file: `{ users: { <username>: UserRecord } }`. */
+class UsersFile {
+  @MappingOf(() => UserRecord, {
+    notMapping: 'must be a mapping of username to user',
+    entryNotMapping: 'must be a mapping with passwordHash, claims and groups',
+  })
+  users!: Map<string, UserRecord>;
 }
 
-/** Reads and validates a users file: the users, or every problem. */
-export function checkUsersFile(path: string): { users?: UserEntry[]; problems: string[] } {
-  const { raw, problems } = readConfigFile(path);
-  if (problems.length > 0) return { problems };
-  try {
-    return { users: validateUsers(raw, path), problems: [] };
-  } catch (error) {
-    if (error instanceof UsersFileInvalid) return { problems: error.problems };
-    throw error;
-  }
-}
-
-/** Reads and validates a users file; throws UsersFileInvalid listing every problem. */
-export async function readUsersFile(path: string): Promise<UserEntry[]> {
-  const { users, problems } = checkUsersFile(path);
-  if (!users) throw new UsersFileInvalid(path, problems);
-  return users;
-}
+const USERS_FILE: ConfigFile<UsersFile> = {
+  invalid: UsersFileInvalid,
+  schema: UsersFile,
+  checks: (file) => {
+    const problems: string[] = [];
+    const subs = new Map<string, string>();
+    for (const [username, record] of file.users ?? []) {
+      const at = `users.${username}`;
+      if (!USERNAME.test(username)) problems.push(`${at}: username must be ${USERNAME_RULE} characters`);
+      if (record === null) continue;
+      const sub = typeof record.sub === 'string' ? record.sub : username;
+      const owner = subs.get(sub);
+      if (owner !== undefined) problems.push(`${at}.sub: ${sub} is already the sub of ${owner}`);
+      subs.set(sub, username);
+    }
+    return problems;
+  },
+};
 
 /**
- * Validates the content of a users file: `{ users: { <username>: UserRecord } }`. Unknown fields are
- * problems too, so that a misspelt claim does not vanish silently.
+ * Loads the users file (a path, its text, or its parsed content): the users, or UsersFileInvalid listing every
+ * problem. Unknown fields are problems too, so that a misspelt claim does not vanish silently.
  */
-export function validateUsers(raw: unknown, source = 'users'): UserEntry[] {
-  const problems: string[] = [];
-  const users = (raw as { users?: unknown } | null)?.users;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UsersFileInvalid(source, ['must be a mapping with a `users` key']);
-  }
-  for (const key of Object.keys(raw))
-    if (key !== 'users') problems.push(`${key}: unknown field (expected only \`users\`)`);
-  if (users === undefined || users === null || typeof users !== 'object' || Array.isArray(users)) {
-    throw new UsersFileInvalid(source, [...problems, 'users: must be a mapping of username to user']);
-  }
-
-  const entries: UserEntry[] = [];
-  const subs = new Map<string, string>();
-  for (const [username, value] of Object.entries(users)) {
-    const at = `users.${username}`;
-    if (!USERNAME.test(username)) problems.push(`${at}: username must be ${USERNAME_RULE} characters`);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      problems.push(`${at}: must be a mapping with passwordHash, claims and groups`);
-      continue;
-    }
-    const { value: record, problems: invalid } = validateConfigObject(UserRecord, value, at);
-    problems.push(...invalid);
-    const sub = record.sub ?? username;
-    const owner = subs.get(sub);
-    if (owner !== undefined) problems.push(`${at}.sub: ${sub} is already the sub of ${owner}`);
-    subs.set(sub, username);
-    entries.push({ username, sub, record });
-  }
-  if (problems.length > 0) throw new UsersFileInvalid(source, problems);
-  return entries;
+export function loadUsers(source: ConfigFileSource): UserEntry[] {
+  const file = loadConfigFile(USERS_FILE, source);
+  return [...file.users].map(([username, record]) => ({ username, sub: record.sub ?? username, record }));
 }

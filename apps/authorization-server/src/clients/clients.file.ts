@@ -15,7 +15,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { ValidationOptions } from 'class-validator';
-import { ConfigFileInvalid, readConfigFile, validateConfigObject } from '@cloakroom/config';
+import { ConfigFileInvalid, isMapping, loadConfigFile } from '@cloakroom/config';
+import type { ConfigFile, ConfigFileSource } from '@cloakroom/config';
 import type { ClientMetadata } from 'oidc-provider';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -174,53 +175,34 @@ class ClientsFile {
   clients!: ClientDefinition[];
 }
 
-/** Reads and validates the clients file (YAML or JSON): the clients, or every problem. */
-export function checkClients(
-  path: string,
-  options: LoadClientsOptions = {},
-): { loaded?: LoadedClients; problems: string[] } {
-  const { raw, problems } = readConfigFile(path);
-  if (problems.length > 0) return { problems };
-  try {
-    return { loaded: clientsFrom(raw, options, path), problems: [] };
-  } catch (error) {
-    if (error instanceof ClientsFileInvalid) return { problems: error.problems };
-    throw error;
-  }
+/** The clients file, its secrets taken from the environment where it says so. */
+function clientsFile(options: LoadClientsOptions): ConfigFile<ClientsFile> {
+  return {
+    invalid: ClientsFileInvalid,
+    schema: ClientsFile,
+    prepare: (raw, problems) => substituteSecrets(raw, options, problems),
+    checks: (file) => {
+      if (!Array.isArray(file.clients)) return [];
+      const problems: string[] = [];
+      const seen = new Set<string>();
+      file.clients.forEach((client, index) => {
+        if (!isMapping(client)) return;
+        const at = `clients[${index}]`;
+        if (seen.has(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is listed twice`);
+        seen.add(client.client_id);
+        problems.push(...crossChecks(client).map((problem) => `${at}.${problem}`));
+      });
+      return problems;
+    },
+  };
 }
 
-/** Same as {@link checkClients}, throwing ClientsFileInvalid listing every problem. */
-export function loadClients(path: string, options: LoadClientsOptions = {}): LoadedClients {
-  const { loaded, problems } = checkClients(path, options);
-  if (!loaded) throw new ClientsFileInvalid(path, problems);
-  return loaded;
-}
-
-/** Same as {@link loadClients} with the file's content already parsed. */
-export function clientsFrom(
-  raw: unknown,
-  options: LoadClientsOptions = {},
-  source = 'clients',
-): LoadedClients {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ClientsFileInvalid(source, ['must be a mapping with a `clients` list']);
-  }
-  const problems: string[] = [];
-  const substituted = substituteSecrets(raw as { clients?: unknown }, options, problems);
-  const { value: file, problems: invalid } = validateConfigObject(ClientsFile, substituted);
-  problems.push(...invalid);
-  if (Array.isArray(file.clients)) {
-    const seen = new Set<string>();
-    file.clients.forEach((client, index) => {
-      if (client === null || typeof client !== 'object') return;
-      const at = `clients[${index}]`;
-      if (seen.has(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is listed twice`);
-      seen.add(client.client_id);
-      problems.push(...crossChecks(client).map((problem) => `${at}.${problem}`));
-    });
-  }
-  if (problems.length > 0) throw new ClientsFileInvalid(source, problems);
-
+/**
+ * Loads the clients file (YAML or JSON; a path, or its content already parsed): oidc-provider's metadata and
+ * Cloakroom's policy of each client, or ClientsFileInvalid listing every problem.
+ */
+export function loadClients(source: ConfigFileSource, options: LoadClientsOptions = {}): LoadedClients {
+  const file = loadConfigFile(clientsFile(options), source);
   const clients = file.clients.map(toMetadata);
   const policies = new Map(
     file.clients.map((c) => [
@@ -229,6 +211,15 @@ export function clientsFrom(
     ]),
   );
   return { clients, policies };
+}
+
+/** Same as {@link loadClients} with the file's content already parsed. */
+export function clientsFrom(
+  raw: unknown,
+  options: LoadClientsOptions = {},
+  source = 'clients',
+): LoadedClients {
+  return loadClients({ path: source, parsed: raw }, options);
 }
 
 /** Rules between fields, which class-validator does not express. */
@@ -292,10 +283,10 @@ const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
  * secrets stay out of the file. Problems name the variable, never a value.
  */
 function substituteSecrets(
-  raw: { clients?: unknown },
+  raw: Record<string, unknown>,
   options: LoadClientsOptions,
   problems: string[],
-): unknown {
+): Record<string, unknown> {
   if (!Array.isArray(raw.clients)) return raw;
   const env = options.env ?? process.env;
   const clients = raw.clients.map((client: unknown, index) => {

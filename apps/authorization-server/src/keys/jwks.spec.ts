@@ -115,6 +115,6 @@ describe(resolveSigningKeys.name, () => {
     chmodSync(path, 0o644);
     expect((await resolveSigningKeys({ path, production: true })).warnings[0]).toMatch(/chmod 600/);
     writeFileSync(path, '{"keys": [');
-    expect(() => loadJwks(path)).toThrow(/cannot be read: not JSON/);
+    expect(() => loadJwks(path)).toThrow(/cannot be parsed: .*JSON/);
   });
 });

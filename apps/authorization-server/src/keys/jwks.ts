@@ -1,5 +1,8 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { ArrayNotEmpty } from 'class-validator';
+import { ConfigFileInvalid, isMapping, loadConfigFile } from '@cloakroom/config';
+import type { ConfigFile, ConfigFileSource } from '@cloakroom/config';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 
 /** Signing algorithms accepted for the provider's keys (all of them supported by oidc-provider). */
@@ -40,15 +43,42 @@ export interface PrivateJwks {
 }
 
 /** The JWKS file does not validate; lists every problem (never key material). */
-export class JwksFileInvalid extends Error {
+export class JwksFileInvalid extends ConfigFileInvalid {
   override readonly name = 'JwksFileInvalid';
-  constructor(
-    readonly path: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid JWKS file ${path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  constructor(path: string, problems: string[]) {
+    super('JWKS', path, problems);
   }
 }
+
+/** A JWKS file: `keys`, each checked by the rules below (JWKs carry members no schema lists, so none is refused). */
+class JwksFile {
+  @ArrayNotEmpty({ message: 'must be a non-empty list of private JWKs' })
+  keys!: unknown[];
+}
+
+const JWKS_FILE: ConfigFile<JwksFile> = {
+  invalid: JwksFileInvalid,
+  schema: JwksFile,
+  // Private keys are JSON (RFC 7517), whatever the file is called.
+  format: 'json',
+  checks: (file) => {
+    if (!Array.isArray(file.keys)) return [];
+    const problems: string[] = [];
+    const kids = new Set<string>();
+    file.keys.forEach((key: unknown, index) => {
+      const at = `keys[${index}]`;
+      if (!isMapping(key)) {
+        problems.push(`${at}: must be a JWK object`);
+        return;
+      }
+      if (typeof key.kid !== 'string' || key.kid.length === 0) problems.push(`${at}.kid: required`);
+      else if (kids.has(key.kid)) problems.push(`${at}.kid: ${key.kid} is used twice`);
+      else kids.add(key.kid);
+      problems.push(...keyProblems(key).map((problem) => `${at}${problem}`));
+    });
+    return problems;
+  },
+};
 
 /** No signing keys in production: keys made up at boot would not survive a restart or be shared. */
 export class SigningKeysMissing extends Error {
@@ -71,40 +101,17 @@ export async function generateJwk(alg: SigningAlg = 'RS256'): Promise<PrivateJwk
   return { ...jwk, kid, alg, use: 'sig' } as PrivateJwk;
 }
 
-/** Reads a private JWKS file and checks every key; throws JwksFileInvalid listing every problem. */
-export function loadJwks(path: string): PrivateJwks {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'not JSON';
-    throw new JwksFileInvalid(path, [`cannot be read: ${reason}`]);
-  }
-  return validateJwks(raw, path);
+/**
+ * Loads a private JWKS (a path, or its content already parsed) and checks every key: kid (unique), supported alg
+ * matching the key, private parts that fit the public ones. Throws JwksFileInvalid listing every problem.
+ */
+export function loadJwks(source: ConfigFileSource): PrivateJwks {
+  return { keys: loadConfigFile(JWKS_FILE, source).keys as PrivateJwk[] };
 }
 
-/** Checks a private JWKS: kid (unique), supported alg matching the key, private parts that fit the public ones. */
+/** Same as {@link loadJwks} with the file's content already parsed. */
 export function validateJwks(raw: unknown, source = 'jwks'): PrivateJwks {
-  const keys = (raw as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new JwksFileInvalid(source, ['keys: must be a non-empty list of private JWKs']);
-  }
-  const problems: string[] = [];
-  const kids = new Set<string>();
-  keys.forEach((key: unknown, index) => {
-    const at = `keys[${index}]`;
-    if (key === null || typeof key !== 'object' || Array.isArray(key)) {
-      problems.push(`${at}: must be a JWK object`);
-      return;
-    }
-    const jwk = key as Record<string, unknown>;
-    if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) problems.push(`${at}.kid: required`);
-    else if (kids.has(jwk.kid)) problems.push(`${at}.kid: ${jwk.kid} is used twice`);
-    else kids.add(jwk.kid);
-    problems.push(...keyProblems(jwk).map((problem) => `${at}${problem}`));
-  });
-  if (problems.length > 0) throw new JwksFileInvalid(source, problems);
-  return { keys: keys as PrivateJwk[] };
+  return loadJwks({ path: source, parsed: raw });
 }
 
 function keyProblems(jwk: Record<string, unknown>): string[] {

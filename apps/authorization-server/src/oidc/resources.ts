@@ -14,7 +14,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ConfigFileInvalid, checkConfigFile } from '@cloakroom/config';
+import { ConfigFileInvalid, isMapping, loadConfigFile } from '@cloakroom/config';
+import type { ConfigFile, ConfigFileSource } from '@cloakroom/config';
 
 /** One API that access tokens can be issued for (RFC 8707 resource indicator). */
 export class ResourceServerDefinition {
@@ -96,27 +97,24 @@ export class ResourcesFileInvalid extends ConfigFileInvalid {
   }
 }
 
-/** Reads and validates the resources file: every problem, or the resources keyed by indicator. */
-export function checkResources(path: string): {
-  resources?: Map<string, ResourceServerDefinition>;
-  problems: string[];
-} {
-  const { value, problems } = checkConfigFile(ResourcesFile, path, (file) => {
+const RESOURCES_FILE: ConfigFile<ResourcesFile> = {
+  invalid: ResourcesFileInvalid,
+  schema: ResourcesFile,
+  checks: (file) => {
+    if (!Array.isArray(file.resources)) return [];
     const seen = new Set<string>();
     const duplicates: string[] = [];
     for (const resource of file.resources) {
+      if (!isMapping(resource) || typeof resource.indicator !== 'string') continue;
       if (seen.has(resource.indicator)) duplicates.push(`resources: ${resource.indicator} is listed twice`);
       seen.add(resource.indicator);
     }
     return duplicates;
-  });
-  if (!value) return { problems };
-  return { resources: new Map(value.resources.map((resource) => [resource.indicator, resource])), problems };
-}
+  },
+};
 
-/** Same as {@link checkResources}, throwing ResourcesFileInvalid. */
-export function loadResources(path: string): Map<string, ResourceServerDefinition> {
-  const { resources, problems } = checkResources(path);
-  if (!resources) throw new ResourcesFileInvalid(path, problems);
-  return resources;
+/** Loads the resources file: the resources keyed by indicator, or ResourcesFileInvalid listing every problem. */
+export function loadResources(source: ConfigFileSource): Map<string, ResourceServerDefinition> {
+  const file = loadConfigFile(RESOURCES_FILE, source);
+  return new Map(file.resources.map((resource) => [resource.indicator, resource]));
 }

@@ -85,6 +85,28 @@ describe(TokenSizeWatch.name, () => {
     expect((JSON.parse(lines[0]) as { level: number; msg: string }).level).toBe(40);
   });
 
+  it('weighs every signed id token the provider issues, and leaves an encrypted one alone', async () => {
+    const { lines, watch } = setup(1024);
+    let issued = '';
+    class IdToken {
+      client = { clientId: 'gateway' };
+      async issue(): Promise<string> {
+        return issued;
+      }
+    }
+    watch.watchIdTokens({ IdToken } as never);
+    issued = `${b64({ alg: 'RS256' })}.${b64(payload)}.${'s'.repeat(342)}`;
+    await expect(new IdToken().issue()).resolves.toBe(issued);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      type: 'id_token',
+      clientId: 'gateway',
+      bytes: issued.length,
+    });
+    issued = `${b64({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.${'k'.repeat(342)}.aXY.${'c'.repeat(4000)}.dGFn`;
+    await expect(new IdToken().issue()).resolves.toBe(issued);
+    expect(lines).toHaveLength(1);
+  });
+
   it('measures signed tokens exactly and stays quiet within budget', () => {
     const { lines, watch } = setup(20_000);
     const jwt = `${b64({ alg: 'RS256' })}.${b64(payload)}.${'s'.repeat(342)}`;

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { analyzeToken, summarizeClaims } from '@cloakroom/token-budget';
+import { analyzeToken, isJwtShaped, summarizeClaims } from '@cloakroom/token-budget';
 import type { ClaimWeight, ShapedToken } from '@cloakroom/token-budget';
 import type { AuthorizationServerMetrics } from '../authorization-server.metrics.js';
 
@@ -69,7 +69,8 @@ export class TokenSizeWatch {
     const check = (jwt: string, clientId: string | undefined) => this.checkToken('id_token', jwt, clientId);
     idToken.issue = async function (this: { client?: { clientId?: string } }, ...args: unknown[]) {
       const jwt = await issue.apply(this, args);
-      if (typeof jwt === 'string' && jwt.split('.').length === 3) check(jwt, this.client?.clientId);
+      // An encrypted id token (JWE) cannot be weighed claim by claim.
+      if (typeof jwt === 'string' && isJwtShaped(jwt)) check(jwt, this.client?.clientId);
       return jwt;
     };
   }

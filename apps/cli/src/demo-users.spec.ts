@@ -5,11 +5,11 @@ import { SignJWT, importJWK } from 'jose';
 import { parse } from 'yaml';
 import { Envelope } from '@cloakroom/envelope';
 import { MemorySealedStore } from '@cloakroom/sealed-store';
-import { main } from '../cli/cli.js';
-import { generateJwk } from '../keys/jwks.js';
-import { AccountStore } from './account.store.js';
+import { generateJwk } from '@cloakroom/authorization-server/directory-files';
+import { AccountStore } from '../../authorization-server/src/accounts/account.store.js';
+import { main } from './cli.js';
 
-const USERS = fileURLToPath(new URL('../../../../config/demo/users.yaml', import.meta.url));
+const USERS = fileURLToPath(new URL('../../../config/demo/users.yaml', import.meta.url));
 
 const APPS = [
   'billing',

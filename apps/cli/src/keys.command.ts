@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { JwksFileInvalid, SIGNING_ALGS, generateJwk, validateJwks } from '../keys/jwks.js';
-import type { PrivateJwks, SigningAlg } from '../keys/jwks.js';
+import { SIGNING_ALGS, generateJwk, loadJwks } from '@cloakroom/authorization-server/directory-files';
+import type { PrivateJwks, SigningAlg } from '@cloakroom/authorization-server/directory-files';
 import { writeFileAtomically } from './atomic-file.js';
 import { CommandFailed, UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
-import { parse } from './users.command.js';
+import { parseExactly } from './cli.options.js';
 
+/** `keys generate|rotate|remove|list`: the authorization server's signing keys, a private JWKS file. */
 export async function keysCommand(args: string[], io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   if (action === 'generate') return generate(rest, io);
@@ -16,13 +16,9 @@ export async function keysCommand(args: string[], io: CliIo): Promise<void> {
 }
 
 async function generate(args: string[], io: CliIo): Promise<void> {
-  const { values } = parse(
-    args,
-    { file: { type: 'string' }, alg: { type: 'string' }, force: { type: 'boolean' } },
-    0,
-  );
+  const { values } = parseExactly(args, { file: 'string', alg: 'string', force: 'boolean' }, 0);
   const path = fileOf(values.file, io);
-  if (!values.force && (await readJwks(path).catch(() => undefined)) !== undefined) {
+  if (!values.force && holdsKeys(path)) {
     throw new CommandFailed(`${path} already holds keys: use \`keys rotate\`, or --force to replace them`);
   }
   const key = await generateJwk(algOf(values.alg));
@@ -32,18 +28,18 @@ async function generate(args: string[], io: CliIo): Promise<void> {
 
 /** A new key in front signs from now on; the old ones stay published until tokens they signed expire. */
 async function rotate(args: string[], io: CliIo): Promise<void> {
-  const { values } = parse(args, { file: { type: 'string' }, alg: { type: 'string' } }, 0);
+  const { values } = parseExactly(args, { file: 'string', alg: 'string' }, 0);
   const path = fileOf(values.file, io);
-  const jwks = await readJwks(path);
+  const jwks = loadJwks(path);
   const key = await generateJwk(algOf(values.alg ?? jwks.keys[0].alg));
   await writeJwks(path, { keys: [key, ...jwks.keys] });
   io.stdout(`new signing key ${key.kid} (${key.alg}); ${jwks.keys.length} older key(s) still published\n`);
 }
 
 async function remove(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parse(args, { file: { type: 'string' } }, 1);
+  const { values, positionals } = parseExactly(args, { file: 'string' }, 1);
   const path = fileOf(values.file, io);
-  const jwks = await readJwks(path);
+  const jwks = loadJwks(path);
   const kid = positionals[0];
   const keys = jwks.keys.filter((key) => key.kid !== kid);
   if (keys.length === jwks.keys.length) throw new CommandFailed(`no key ${kid} in ${path}`);
@@ -54,27 +50,20 @@ async function remove(args: string[], io: CliIo): Promise<void> {
 }
 
 async function list(args: string[], io: CliIo): Promise<void> {
-  const { values } = parse(args, { file: { type: 'string' } }, 0);
-  const jwks = await readJwks(fileOf(values.file, io));
+  const { values } = parseExactly(args, { file: 'string' }, 0);
+  const jwks = loadJwks(fileOf(values.file, io));
   jwks.keys.forEach((key, index) =>
     io.stdout(`${key.kid}\t${key.alg}\t${index === 0 ? 'signing' : 'published'}\n`),
   );
 }
 
-async function readJwks(path: string): Promise<PrivateJwks> {
-  let raw: unknown;
+/** A file that loads as a JWKS; one that does not (missing, invalid) may be replaced by `generate`. */
+function holdsKeys(path: string): boolean {
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new CommandFailed(
-      `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`,
-    );
-  }
-  try {
-    return validateJwks(raw, path);
-  } catch (error) {
-    if (error instanceof JwksFileInvalid) throw new CommandFailed(error.message);
-    throw error;
+    loadJwks(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,13 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
-import { Document, isMap, parseDocument } from 'yaml';
-import { UsersFileInvalid } from '../accounts/accounts.errors.js';
-import { hashPassword } from '../accounts/password.hasher.js';
-import { USERNAME, validateUsers } from '../accounts/users.file.js';
-import { writeFileAtomically } from './atomic-file.js';
+import { USERNAME, hashPassword } from '@cloakroom/authorization-server/directory-files';
 import { CommandFailed, UsageError } from './cli.io.js';
 import type { CliIo } from './cli.io.js';
+import { parseExactly } from './cli.options.js';
+import { UsersDocument } from './users.document.js';
 
 const DEFAULT_USERS_FILE = 'config/demo/users.yaml';
 const MIN_PASSWORD_LENGTH = 8;
@@ -25,6 +20,7 @@ const CLAIM_OPTIONS = {
   sub: 'sub',
 } as const;
 
+/** `users set|remove|list`. */
 export async function usersCommand(args: string[], io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   if (action === 'set') return setUser(rest, io);
@@ -35,7 +31,7 @@ export async function usersCommand(args: string[], io: CliIo): Promise<void> {
 
 /** `hash-password`: prints the argon2id PHC string of the password read from stdin (or --password). */
 export async function hashPasswordCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parse(args, { password: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, 0);
+  const { values } = parseExactly(args, { password: 'string', 'password-stdin': 'boolean' }, 0);
   const password = await readPassword(
     { ...values, 'password-stdin': values.password === undefined },
     io,
@@ -45,19 +41,17 @@ export async function hashPasswordCommand(args: string[], io: CliIo): Promise<vo
 }
 
 async function setUser(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parse(
+  const { values, positionals } = parseExactly(
     args,
     {
-      ...Object.fromEntries(
-        Object.keys(CLAIM_OPTIONS).map((option) => [option, { type: 'string' as const }]),
-      ),
-      password: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
-      'email-verified': { type: 'string' },
-      groups: { type: 'string' },
-      disabled: { type: 'boolean' },
-      enabled: { type: 'boolean' },
-      file: { type: 'string' },
+      ...Object.fromEntries(Object.keys(CLAIM_OPTIONS).map((option) => [option, 'string' as const])),
+      password: 'string',
+      'password-stdin': 'boolean',
+      'email-verified': 'string',
+      groups: 'string',
+      disabled: 'boolean',
+      enabled: 'boolean',
+      file: 'string',
     },
     1,
   );
@@ -96,7 +90,7 @@ async function setUser(args: string[], io: CliIo): Promise<void> {
 }
 
 async function removeUser(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parse(args, { file: { type: 'string' } }, 1);
+  const { values, positionals } = parseExactly(args, { file: 'string' }, 1);
   const username = usernameOf(positionals[0]);
   const path = fileOf(values.file, io);
   const users = await UsersDocument.read(path);
@@ -107,72 +101,10 @@ async function removeUser(args: string[], io: CliIo): Promise<void> {
 }
 
 async function listUsers(args: string[], io: CliIo): Promise<void> {
-  const { values } = parse(args, { file: { type: 'string' } }, 0);
-  const path = fileOf(values.file, io);
-  for (const user of validateUsers((await UsersDocument.read(path)).toJS(), path)) {
+  const { values } = parseExactly(args, { file: 'string' }, 0);
+  for (const user of (await UsersDocument.read(fileOf(values.file, io))).users()) {
     const flags = user.record.disabled ? ' (disabled)' : '';
     io.stdout(`${user.username}\tsub=${user.sub}\tgroups=${user.record.groups.length}${flags}\n`);
-  }
-}
-
-/** A users file being edited: YAML edits keep the other users, comments and layout. */
-class UsersDocument {
-  private constructor(
-    private readonly path: string,
-    private readonly document: Document,
-  ) {}
-
-  static async read(path: string): Promise<UsersDocument> {
-    if (!['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase())) {
-      throw new CommandFailed(`${path}: the users file name must end in .yaml, .yml or .json`);
-    }
-    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw new CommandFailed(`${path}: cannot be read (${error.code ?? 'error'})`);
-    });
-    if (text === undefined) return new UsersDocument(path, new Document({ users: {} }));
-    const document = parseDocument(text);
-    if (document.errors.length > 0) {
-      throw new CommandFailed(`${path}: cannot be parsed: ${document.errors[0].message.split('\n')[0]}`);
-    }
-    if (!isMap(document.contents)) throw new CommandFailed(`${path}: must be a mapping with a \`users\` key`);
-    if (!document.has('users')) document.set('users', document.createNode({}));
-    // `users: {}` would otherwise turn every user added to it into one long flow-style line.
-    const users = document.get('users', true);
-    if (isMap(users) && users.items.length === 0) users.flow = false;
-    return new UsersDocument(path, document);
-  }
-
-  has(username: string): boolean {
-    return this.document.hasIn(['users', username]);
-  }
-
-  set(username: string, field: string, value: unknown): void {
-    if (value === undefined) this.document.deleteIn(['users', username, field]);
-    else this.document.setIn(['users', username, field], this.document.createNode(value));
-  }
-
-  remove(username: string): void {
-    this.document.deleteIn(['users', username]);
-  }
-
-  toJS(): unknown {
-    return this.document.toJS();
-  }
-
-  /** Validates the whole file as the server would, then replaces it atomically. */
-  async write(): Promise<void> {
-    try {
-      validateUsers(this.toJS(), this.path);
-    } catch (error) {
-      if (error instanceof UsersFileInvalid) throw new CommandFailed(error.message);
-      throw error;
-    }
-    const json = extname(this.path).toLowerCase() === '.json';
-    const text = json
-      ? `${JSON.stringify(this.toJS(), null, 2)}\n`
-      : this.document.toString({ lineWidth: 0 });
-    await writeFileAtomically(this.path, text);
   }
 }
 
@@ -212,20 +144,4 @@ async function readPassword(
   }
   if (password.length > 1024) throw new CommandFailed('the password must have at most 1024 characters');
   return password;
-}
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
-
-/** Strict parsing: an unknown option or a missing value is a usage error, not a guess. */
-export function parse(args: string[], options: OptionSpec, positionalCount: number) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.positionals.length !== positionalCount) {
-    throw new UsageError(`expected ${positionalCount} argument(s), got ${parsed.positionals.length}`);
-  }
-  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
 }

@@ -1,7 +1,0 @@
-#!/usr/bin/env node
-import { requireSupportedNode } from '@cloakroom/config/node-version';
-
-requireSupportedNode('The authorization server CLI');
-const { main } = await import('./cli.js');
-
-process.exitCode = await main(process.argv.slice(2));
