@@ -50,7 +50,8 @@ describe('Dockerfile', () => {
     expect(shipped.filter((source) => !allowed.has(source))).toEqual([]);
     // All of them: node_modules links every workspace, and a missing one breaks at import time.
     expect([...shipped].sort()).toEqual([...allowed].sort());
-    for (const source of shipped) expect(source).not.toMatch(/\/src\b|\.spec\.|\/test\b|\/bench\b|config\/demo|\/testing\b/);
+    for (const source of shipped)
+      expect(source).not.toMatch(/\/src\b|\.spec\.|\/test\b|\/bench\b|config\/demo|\/testing\b/);
     expect(build.instructions.some((i) => i.keyword === 'RUN' && /npm prune --omit=dev/.test(i.args))).toBe(
       true,
     );
