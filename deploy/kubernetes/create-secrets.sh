@@ -42,7 +42,7 @@ if [ ! -e "$dir/jwks.json" ]; then
   node "$cli" keys generate --file "$dir/jwks.json" >/dev/null
   created+=(jwks.json)
 fi
-# No user yet: add them with `users set … --file` (the server reloads the file when the Secret changes).
+# No user yet: add them with `users set … --file`, then apply again (the new Secret rolls the pods).
 create users.yaml printf 'users: {}\n'
 redis_env() {
   echo '# NAME=value, one a line: REDIS_URL (external-redis), or REDIS_PASSWORD (Sentinel, Cluster); REDIS_USERNAME'
