@@ -10,16 +10,25 @@ export interface FakeIssuerKey {
 }
 
 /**
- * A stand-in issuer for resource-server tests: discovery, a JWKS the test rotates, and an introspection
- * endpoint whose answers and call count the test controls. Real keys, real signatures.
+ * A stand-in issuer for resource-server tests: discovery, a JWKS the test rotates, an introspection endpoint
+ * and a distributed claims endpoint whose answers and call counts the test controls. Real keys, real signatures.
  */
 export class FakeIssuer {
+  /** Where it listens. */
   url = '';
+  /**
+   * Its issuer identifier, and the origin of the endpoints its discovery names: `url` unless a test puts it
+   * behind another address, as a container network does (the public URL outside, `url` inside).
+   */
+  publicUrl = '';
   keys: FakeIssuerKey[] = [];
   jwksFetches = 0;
   introspections = 0;
+  claimsFetches = 0;
   /** Introspection answer per token; unknown tokens are inactive. */
   answers = new Map<string, Record<string, unknown>>();
+  /** Distributed claims per bearer token, answered from `/claims` as a JWT of this issuer; unknown tokens: 401. */
+  claims = new Map<string, Record<string, unknown>>();
   /** Delay before introspection answers, to let concurrent requests pile up. */
   introspectionDelayMs = 0;
   down = false;
@@ -29,6 +38,7 @@ export class FakeIssuer {
     const issuer = new FakeIssuer();
     await new Promise<void>((resolve) => issuer.server.listen(0, '127.0.0.1', resolve));
     issuer.url = `http://127.0.0.1:${(issuer.server.address() as AddressInfo).port}`;
+    issuer.publicUrl = issuer.url;
     await issuer.addKey('key-1');
     return issuer;
   }
@@ -53,7 +63,7 @@ export class FakeIssuer {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ scope: 'orders:read', client_id: 'gateway', ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ })
-      .setIssuer((claims.iss as string) ?? this.url)
+      .setIssuer((claims.iss as string) ?? this.publicUrl)
       .setAudience((claims.aud as string) ?? 'http://api.test')
       .setSubject((claims.sub as string) ?? 'alice')
       .setIssuedAt(now)
@@ -76,9 +86,9 @@ export class FakeIssuer {
     };
     if (req.url === '/.well-known/openid-configuration') {
       send(200, {
-        issuer: this.url,
-        jwks_uri: `${this.url}/jwks`,
-        introspection_endpoint: `${this.url}/introspect`,
+        issuer: this.publicUrl,
+        jwks_uri: `${this.publicUrl}/jwks`,
+        introspection_endpoint: `${this.publicUrl}/introspect`,
       });
     } else if (req.url === '/jwks') {
       this.jwksFetches++;
@@ -94,6 +104,20 @@ export class FakeIssuer {
       }
       if (this.introspectionDelayMs) await new Promise((r) => setTimeout(r, this.introspectionDelayMs));
       send(200, this.answers.get(token) ?? { active: false });
+    } else if (req.url === '/claims') {
+      this.claimsFetches++;
+      const claims = this.claims.get(req.headers.authorization?.replace(/^Bearer /, '') ?? '');
+      if (!claims) {
+        send(401, { error: 'invalid_token' });
+        return;
+      }
+      const jwt = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: this.keys[0].kid })
+        .setIssuer(this.publicUrl)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(this.keys[0].privateKey);
+      res.writeHead(200, { 'content-type': 'application/jwt' }).end(jwt);
     } else {
       send(404, { error: 'not_found' });
     }

@@ -14,7 +14,7 @@ import type { UserEntry } from './accounts/users.file.js';
 export const DEMO_FINGERPRINTS = {
   files: {
     users: '7f13f7d9f9c9f3376c8a5f686fcca682885107dc11bf37bd0b5b73e731dfee18',
-    clients: '1f70b45815ed638a51b3977507871ee58807e48f9148d18ceca28bc5e5104729',
+    clients: 'fe87a1362deca15e13bccb3c0b724587d81ff02d7abcbc2faaa0e07a1fba236c',
     resources: 'e2842ba60a057d84b2a85981c8be627bce6597185ebb30433b97a634df5b0f4c',
   },
   passwordHashes: [

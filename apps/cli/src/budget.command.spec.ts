@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { USAGE } from './usage.js';
-import { runCli as run } from './testing/run-cli.js';
+import { runCli as run } from '../../../test/support/cli.runner.js';
 
 const key = new TextEncoder().encode('k'.repeat(32));
 const sign = (claims: Record<string, unknown>) =>

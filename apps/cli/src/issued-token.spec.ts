@@ -6,7 +6,7 @@ import {
 } from '../../../test/support/authorization-server.js';
 import type { TestAuthorizationServer } from '../../../test/support/authorization-server.js';
 import { issueAccessToken } from '../../../test/support/access-token.js';
-import { runCli } from './testing/run-cli.js';
+import { runCli } from '../../../test/support/cli.runner.js';
 
 /** A resource with the default byte budget: heavy claims leave its tokens. */
 const SHAPED_RESOURCE = 'http://api.test/shaped';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadJwks } from '@cloakroom/authorization-server/directory-files';
-import { runCli as run } from './testing/run-cli.js';
+import { runCli as run } from '../../../test/support/cli.runner.js';
 
 describe('cloakroom keys', () => {
   let dir: string;

@@ -10,7 +10,7 @@ import { AccountStore } from '../../authorization-server/src/accounts/account.st
 import { LoginRefused } from '../../authorization-server/src/accounts/accounts.errors.js';
 import { watchUsersFile } from '../../authorization-server/src/accounts/users-file.watch.js';
 import { USAGE } from './usage.js';
-import { runCli as run } from './testing/run-cli.js';
+import { runCli as run } from '../../../test/support/cli.runner.js';
 
 const RELOAD =
   'an authorization server running on this file reloads it within seconds (no restart); if the file were invalid it would keep the users it has and log why\n';

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../../test/support/ports.js';
@@ -149,6 +151,8 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
   it.each(['length-empty', 'length-comma', 'length-spaced-comma'])(
     'answers 502 to an empty or comma-only Content-Length (%s); /healthz answers within 100 ms, memory stays flat',
     async (path) => {
+      // Retained memory, not garbage a collection has not reached yet: under load that alone can exceed the bound.
+      collectGarbage();
       const heapBefore = process.memoryUsage().heapUsed;
       const healthMs: number[] = [];
       let loading = true;
@@ -176,6 +180,7 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
       expect(healthMs.length).toBeGreaterThan(5);
       expect(healthMs[Math.floor(healthMs.length * 0.95)]).toBeLessThan(100);
       expect(healthMs.at(-1)).toBeLessThan(500);
+      collectGarbage();
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);
     },
   );
@@ -369,3 +374,9 @@ describe('gateway with a hard cap on the forwarded Authorization line', () => {
     }
   });
 });
+
+/** A full garbage collection, from V8 itself (the flag is set for this process at run time). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
+import { IssuerAddress } from './issuer-address.js';
 import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
 import type { ResourceServerConfig } from './resource-server.config.js';
 
@@ -29,6 +30,7 @@ export class DistributedClaims {
     private readonly config: ResourceServerConfig,
     private readonly keys: () => Promise<JWTVerifyGetKey>,
     private readonly now: () => number = Date.now,
+    private readonly address = new IssuerAddress(config.ISSUER_URL, config.ISSUER_INTERNAL_URL),
   ) {}
 
   /** True when the verified payload names claims held elsewhere. */
@@ -85,7 +87,7 @@ export class DistributedClaims {
     this.fetches++;
     let jwt: string;
     try {
-      const response = await fetch(endpoint, {
+      const response = await fetch(this.address.reach(endpoint), {
         headers: { authorization: `Bearer ${bearer}`, accept: 'application/jwt' },
         redirect: 'error',
         signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
@@ -116,16 +118,18 @@ export class DistributedClaims {
     }
   }
 
-  /** Only the issuer's own origin is asked: a claims source elsewhere would be a request forged by the token. */
+  /**
+   * Only the issuer's own origin is asked: a claims source elsewhere would be a request forged by the token.
+   * The public origin, even behind ISSUER_INTERNAL_URL: the token names the issuer as the world knows it.
+   */
   private trustedEndpoint(endpoint: unknown): URL {
-    const issuer = new URL(this.config.ISSUER_URL);
     let url: URL;
     try {
       url = new URL(String(endpoint));
     } catch {
       throw new InvalidToken('the token names a claim source without a valid endpoint');
     }
-    if (url.origin !== issuer.origin)
+    if (!this.address.isIssuerOrigin(url))
       throw new InvalidToken('the token names a claim source outside its issuer');
     return url;
   }

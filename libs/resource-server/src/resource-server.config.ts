@@ -14,6 +14,13 @@ export class ResourceServerConfig {
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
   ISSUER_URL = 'http://localhost:3000';
 
+  @Setting(
+    "Where this API reaches the authorization server when that differs from ISSUER_URL (containers: `http://authorization-server:3000`): discovery, the JWKS, introspection and distributed claims are fetched at this origin in place of the issuer's. Tokens are still checked against ISSUER_URL, and a claims source only at the issuer's own origin is accepted.",
+  )
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+\/?$/, { message: 'must be an http(s) origin (scheme://host[:port])' })
+  ISSUER_INTERNAL_URL?: string;
+
   @Setting("This API's audience: tokens whose `aud` does not name it are refused.", 'http://localhost:4000')
   @IsString()
   RESOURCE_AUDIENCE = 'http://localhost:4000';

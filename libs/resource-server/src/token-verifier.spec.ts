@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exportSPKI, importJWK } from 'jose';
-import { loadConfig } from '@cloakroom/config';
+import { ConfigInvalid, loadConfig } from '@cloakroom/config';
 import { ResourceServerConfig } from './resource-server.config.js';
 import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -198,6 +200,111 @@ describe(TokenVerifier.name, () => {
       expect(await refusal(nowhere.verify(await issuer.token()))).toBeInstanceOf(
         AuthorizationServerUnavailable,
       );
+    });
+  });
+
+  describe('behind ISSUER_INTERNAL_URL (containers: a public issuer, reached at another address inside)', () => {
+    let inside: FakeIssuer;
+    let outside: { url: string; hits: string[]; close(): Promise<void> };
+    const internalConfig = (env: Record<string, string> = {}) =>
+      loadConfig(ResourceServerConfig, {
+        ISSUER_URL: outside.url,
+        ISSUER_INTERNAL_URL: inside.url,
+        RESOURCE_AUDIENCE: 'http://api.test',
+        INTROSPECTION_CLIENT_ID: 'rs',
+        INTROSPECTION_CLIENT_SECRET: 'rs-secret',
+        AUTHORIZATION_SERVER_TIMEOUT_MS: '1000',
+        ...env,
+      });
+    const withClaimsAt = (endpoint: string) =>
+      inside.token({ _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint } } });
+
+    beforeAll(async () => {
+      // The public address: what browsers reach, and what this API must not ask (it answers nothing useful).
+      const hits: string[] = [];
+      const server = createServer((req, res) => {
+        hits.push(req.url ?? '');
+        res.writeHead(502).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      outside = {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        hits,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+      inside = await FakeIssuer.start();
+      inside.publicUrl = outside.url;
+    });
+    afterAll(async () => {
+      await inside?.close();
+      await outside?.close();
+    });
+
+    it('fetches discovery, the JWKS, introspection and distributed claims at the internal address only', async () => {
+      const verifier = new TokenVerifier(internalConfig());
+      const jwt = await inside.token({ groups: ['a'] });
+      expect(await verifier.verify(jwt)).toMatchObject({ sub: 'alice', groups: ['a'], via: 'jwt' });
+
+      const heavy = await withClaimsAt(`${outside.url}/claims`);
+      inside.claims.set(heavy, { sub: 'alice', aud: 'http://api.test', groups: ['g1', 'g2'] });
+      expect(await verifier.verify(heavy)).toMatchObject({ groups: ['g1', 'g2'] });
+      expect(inside.claimsFetches).toBe(1);
+
+      inside.answers.set('opaque-inside', {
+        active: true,
+        sub: 'bob',
+        aud: 'http://api.test',
+        exp: Math.floor(Date.now() / 1000) + 300,
+      });
+      expect(await verifier.verify('opaque-inside')).toMatchObject({ sub: 'bob', via: 'introspection' });
+      expect(inside.introspections).toBe(1);
+      expect(inside.jwksFetches).toBeGreaterThan(0);
+      expect(outside.hits).toEqual([]);
+    });
+
+    it('still holds tokens to the public issuer: the internal address as `iss` or as a claims source is refused', async () => {
+      const verifier = new TokenVerifier(internalConfig());
+      const wrongIssuer = await refusal(verifier.verify(await inside.token({ iss: inside.url })));
+      expect(wrongIssuer).toBeInstanceOf(InvalidToken);
+      expect((wrongIssuer as InvalidToken).reason).toBe("the token's iss claim is not acceptable");
+
+      const fetchesBefore = inside.claimsFetches;
+      const insideSource = await withClaimsAt(`${inside.url}/claims`);
+      inside.claims.set(insideSource, { sub: 'alice', aud: 'http://api.test', groups: ['g1'] });
+      const refused = await refusal(verifier.verify(insideSource));
+      expect(refused).toBeInstanceOf(InvalidToken);
+      expect((refused as InvalidToken).reason).toBe('the token names a claim source outside its issuer');
+      expect(inside.claimsFetches).toBe(fetchesBefore);
+      expect(outside.hits).toEqual([]);
+    });
+
+    it('refuses a discovery document that names the internal address as the issuer', async () => {
+      inside.publicUrl = inside.url;
+      try {
+        const outcome = await refusal(new TokenVerifier(internalConfig()).verify(await inside.token()));
+        expect(outcome).toBeInstanceOf(AuthorizationServerUnavailable);
+        expect((outcome as Error).message).toMatch(/names issuer/);
+      } finally {
+        inside.publicUrl = outside.url;
+      }
+    });
+
+    it('without it, asks the public address', async () => {
+      const config = internalConfig();
+      delete config.ISSUER_INTERNAL_URL;
+      const outcome = await refusal(new TokenVerifier(config).verify(await inside.token()));
+      expect(outcome).toBeInstanceOf(AuthorizationServerUnavailable);
+      expect(outside.hits).toContain('/.well-known/openid-configuration');
+      outside.hits.length = 0;
+    });
+
+    it('takes an origin only: a path, query or other scheme is a configuration error', () => {
+      for (const value of ['http://authorization-server:3000/oidc', 'http://as:3000?x=1', 'ftp://as']) {
+        expect(() => internalConfig({ ISSUER_INTERNAL_URL: value })).toThrow(ConfigInvalid);
+      }
+      for (const value of ['http://authorization-server:3000', 'https://as.internal/']) {
+        expect(internalConfig({ ISSUER_INTERNAL_URL: value }).ISSUER_INTERNAL_URL).toBe(value);
+      }
     });
   });
 

@@ -4,6 +4,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { isJwtShaped } from '@cloakroom/token-budget';
 import { DistributedClaims } from './distributed-claims.js';
 import { DpopProofVerifier } from './dpop-proof.verifier.js';
+import { IssuerAddress } from './issuer-address.js';
 import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { principalFrom } from './principal.js';
 import type { Principal } from './principal.js';
@@ -52,6 +53,7 @@ export class TokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<Principal>>();
   private readonly algorithms: string[];
+  private readonly address: IssuerAddress;
   /** Introspection calls made, for metrics and tests. */
   introspections = 0;
   cacheHits = 0;
@@ -65,7 +67,8 @@ export class TokenVerifier {
     readonly dpop: DpopProofVerifier = new DpopProofVerifier(dpopOptions(config), now),
   ) {
     this.algorithms = config.JWT_ALGORITHMS.split(',');
-    this.distributed = new DistributedClaims(config, () => this.keys(), now);
+    this.address = new IssuerAddress(config.ISSUER_URL, config.ISSUER_INTERNAL_URL);
+    this.distributed = new DistributedClaims(config, () => this.keys(), now, this.address);
   }
 
   /**
@@ -171,7 +174,7 @@ export class TokenVerifier {
     const credentials = `${encodeURIComponent(this.config.INTROSPECTION_CLIENT_ID)}:${encodeURIComponent(this.config.INTROSPECTION_CLIENT_SECRET)}`;
     let answer: Record<string, unknown>;
     try {
-      const response = await fetch(endpoint, {
+      const response = await fetch(this.address.reach(endpoint), {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
@@ -231,7 +234,7 @@ export class TokenVerifier {
     if (this.jwks) return this.jwks;
     const { jwks_uri: uri } = await this.issuerMetadata();
     if (!uri) throw new AuthorizationServerUnavailable('the issuer publishes no JWKS');
-    this.jwks = createRemoteJWKSet(new URL(uri), {
+    this.jwks = createRemoteJWKSet(this.address.reach(uri), {
       cooldownDuration: this.config.JWKS_MIN_REFETCH_SECONDS * 1000,
       cacheMaxAge: 10 * 60 * 1000,
       timeoutDuration: this.config.AUTHORIZATION_SERVER_TIMEOUT_MS,
@@ -249,7 +252,7 @@ export class TokenVerifier {
   }
 
   private async fetchMetadata(): Promise<IssuerMetadata> {
-    const url = `${this.config.ISSUER_URL.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const url = this.address.discovery;
     try {
       const response = await fetch(url, {
         signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),

@@ -26,6 +26,9 @@ export function watchUsersFile(
   options: UsersFileWatchOptions,
 ): { close(): void; reloaded: Promise<void> } {
   let reloading = Promise.resolve();
+  // What the last reload read (null: no file): one write can show as two changes (truncated, then written), and
+  // the same content is neither loaded nor refused twice.
+  let lastSeen: string | null | undefined;
   const refuse = (problems: string[]) =>
     options.logger.warn(
       { file: path, problems },
@@ -33,12 +36,22 @@ export function watchUsersFile(
     );
   const reload = async () => {
     // Read without blocking the requests being served, then checked as at startup.
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (!(error as NodeJS.ErrnoException).code) throw error;
+      if (lastSeen === null) return;
+      lastSeen = null;
+      return refuse([unreadable(error)]);
+    }
+    if (text === lastSeen) return;
+    lastSeen = text;
     let users: UserEntry[];
     try {
-      users = loadUsers({ path, text: await readFile(path, 'utf8') });
+      users = loadUsers({ path, text });
     } catch (error) {
       if (error instanceof ConfigFileInvalid) return refuse(error.problems);
-      if ((error as NodeJS.ErrnoException).code) return refuse([unreadable(error)]);
       throw error;
     }
     const refused = options.refusals ? await options.refusals(users) : [];

@@ -108,6 +108,33 @@ describe(loadClients.name, () => {
     expect(withAll.clients[1].client_secret).toBe('d'.repeat(32));
   });
 
+  it('takes the back-channel logout URI from the environment too; plain http to any host only in development', () => {
+    const raw = (uri: string) => ({ clients: [{ ...WEB, backchannel_logout_uri: uri }] });
+    const uriOf = (uri: string, options = {}) =>
+      clientsFrom(raw(uri), options).clients[0].backchannel_logout_uri;
+    const fallback = '${BACKCHANNEL_URI:-http://localhost:8080/auth/backchannel-logout}';
+    expect(uriOf(fallback, { env: {} })).toBe('http://localhost:8080/auth/backchannel-logout');
+    // Containers: the authorization server reaches the gateway by its service name.
+    const inside = { BACKCHANNEL_URI: 'http://gateway:8080/auth/backchannel-logout' };
+    expect(uriOf(fallback, { env: inside })).toBe('http://gateway:8080/auth/backchannel-logout');
+    expect(problemsOf(raw(fallback), { env: inside, production: true })).toEqual([
+      'clients[0].backchannel_logout_uri: must be https in production (http only for localhost, 127.0.0.1, [::1])',
+    ]);
+    const https = { BACKCHANNEL_URI: 'https://app.example.com/auth/backchannel-logout' };
+    expect(uriOf(fallback, { env: https, production: true })).toBe(https.BACKCHANNEL_URI);
+    // Not a secret: its default stands in production, as long as it is https or loopback.
+    expect(uriOf(fallback, { env: {}, production: true })).toBe(
+      'http://localhost:8080/auth/backchannel-logout',
+    );
+    expect(problemsOf(raw('${MISSING_URI}'), { env: {} })).toEqual([
+      'clients[0].backchannel_logout_uri: environment variable MISSING_URI is not set',
+    ]);
+    expect(problemsOf(raw('${BAD}'), { env: { BAD: 'ftp://gateway/logout' } })).toEqual([
+      'clients[0].backchannel_logout_uri: backchannel_logout_uri must be an absolute http(s) URL without fragment or credentials',
+    ]);
+    expect(problemsOf(raw('http://gateway:8080/x#frag'), { env: {} })).toHaveLength(1);
+  });
+
   it('lists every problem with its path and what is expected, and never a secret', () => {
     const problems = problemsOf({
       clients: [

@@ -43,9 +43,9 @@ export interface LoadedClients {
 }
 
 export interface LoadClientsOptions {
-  /** Where `${NAME}` references in client_secret are looked up. Default: process.env. */
+  /** Where `${NAME}` references in client_secret and backchannel_logout_uri are looked up. Default: process.env. */
   env?: Record<string, string | undefined>;
-  /** In production a `${NAME:-default}` reference must be set: the file's defaults are for development. */
+  /** In production a secret's `${NAME:-default}` reference must be set: the file's defaults are for development. */
   production?: boolean;
 }
 
@@ -80,6 +80,33 @@ function IsClientUrl(options?: ValidationOptions): PropertyDecorator {
         validate: isClientUrl,
         defaultMessage: (args) =>
           `${options?.each ? 'each value in ' : ''}${args?.property} must be an absolute https URL (http only for localhost, 127.0.0.1, [::1]) without fragment`,
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * Where the authorization server posts logout tokens: an absolute http(s) URL without fragment or credentials.
+ * Server to server, so plain http may name a service in a private network (a container's service name); production
+ * holds it to {@link isClientUrl} in {@link crossChecks}.
+ */
+function IsBackChannelUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isBackChannelUrl',
+      validator: {
+        validate: (value) => {
+          if (typeof value !== 'string' || value.includes('#')) return false;
+          try {
+            const url = new URL(value);
+            return ['http:', 'https:'].includes(url.protocol) && !url.username && !url.password;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args) =>
+          `${args?.property} must be an absolute http(s) URL without fragment or credentials`,
       },
     },
     options,
@@ -138,7 +165,7 @@ export class ClientDefinition {
   post_logout_redirect_uris: string[] = [];
 
   @IsOptional()
-  @IsClientUrl()
+  @IsBackChannelUrl()
   backchannel_logout_uri?: string;
 
   /** The logout token names the session (`sid`), so the client can end just that one. */
@@ -180,7 +207,7 @@ function clientsFile(options: LoadClientsOptions): ConfigFile<ClientsFile> {
   return {
     invalid: ClientsFileInvalid,
     schema: ClientsFile,
-    prepare: (raw, problems) => substituteSecrets(raw, options, problems),
+    prepare: (raw, problems) => substituteReferences(raw, options, problems),
     checks: (file) => {
       if (!Array.isArray(file.clients)) return [];
       const problems: string[] = [];
@@ -190,7 +217,7 @@ function clientsFile(options: LoadClientsOptions): ConfigFile<ClientsFile> {
         const at = `clients[${index}]`;
         if (seen.has(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is listed twice`);
         seen.add(client.client_id);
-        problems.push(...crossChecks(client).map((problem) => `${at}.${problem}`));
+        problems.push(...crossChecks(client, options).map((problem) => `${at}.${problem}`));
       });
       return problems;
     },
@@ -223,8 +250,14 @@ export function clientsFrom(
 }
 
 /** Rules between fields, which class-validator does not express. */
-function crossChecks(client: ClientDefinition): string[] {
+function crossChecks(client: ClientDefinition, options: LoadClientsOptions): string[] {
   const problems: string[] = [];
+  const backChannel = client.backchannel_logout_uri;
+  if (options.production && typeof backChannel === 'string' && !isClientUrl(backChannel)) {
+    problems.push(
+      'backchannel_logout_uri: must be https in production (http only for localhost, 127.0.0.1, [::1])',
+    );
+  }
   const grants = new Set(Array.isArray(client.grant_types) ? client.grant_types : []);
   const method = client.token_endpoint_auth_method;
   if (client.client_secret === undefined) {
@@ -279,10 +312,17 @@ function toMetadata(client: ClientDefinition): ClientMetadata {
 const REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
 
 /**
- * Replaces `client_secret: ${NAME}` and `${NAME:-default}` with the environment's value, so that real
- * secrets stay out of the file. Problems name the variable, never a value.
+ * Fields that may name an environment variable, `${NAME}` or `${NAME:-default}`. Secrets keep real values out of
+ * the file, and their defaults are public, so production refuses them; the back-channel logout URI differs per
+ * deployment (a service name inside a container network) and its default stands.
  */
-function substituteSecrets(
+const REFERABLE = [
+  { field: 'client_secret', secret: true },
+  { field: 'backchannel_logout_uri', secret: false },
+] as const;
+
+/** Replaces the references of {@link REFERABLE} fields with the environment's values. Problems name the variable, never a value. */
+function substituteReferences(
   raw: Record<string, unknown>,
   options: LoadClientsOptions,
   problems: string[],
@@ -291,26 +331,55 @@ function substituteSecrets(
   const env = options.env ?? process.env;
   const clients = raw.clients.map((client: unknown, index) => {
     if (client === null || typeof client !== 'object' || Array.isArray(client)) return client;
-    const secret = (client as { client_secret?: unknown }).client_secret;
-    if (typeof secret !== 'string' || !secret.includes('${')) return client;
-    const match = REFERENCE.exec(secret.trim());
-    const at = `clients[${index}].client_secret`;
-    if (!match) {
-      problems.push(`${at}: must be a literal secret or exactly \${NAME} / \${NAME:-development default}`);
-      return client;
+    let substituted = client as Record<string, unknown>;
+    for (const { field, secret } of REFERABLE) {
+      const value = substituted[field];
+      if (typeof value !== 'string' || !value.includes('${')) continue;
+      const at = `clients[${index}].${field}`;
+      const resolved = resolveReference(value, { at, env, secret, production: options.production }, problems);
+      substituted = { ...substituted, [field]: resolved ?? standIn(field) };
     }
-    const [, name, fallback] = match;
-    const value = env[name];
-    if (value !== undefined && value !== '') return { ...client, client_secret: value };
-    if (fallback === undefined) {
-      problems.push(`${at}: environment variable ${name} is not set`);
-    } else if (options.production) {
-      problems.push(`${at}: set ${name} (the file's default is for development only)`);
-    } else {
-      return { ...client, client_secret: fallback };
-    }
-    // A stand-in keeps the client confidential for the other checks; the problems above stop the load.
-    return { ...client, client_secret: 'unresolved-reference' };
+    return substituted;
   });
   return { ...raw, clients };
+}
+
+function resolveReference(
+  value: string,
+  context: {
+    at: string;
+    env: Record<string, string | undefined>;
+    secret: boolean;
+    production?: boolean;
+  },
+  problems: string[],
+): string | undefined {
+  const { at, env, secret, production } = context;
+  const match = REFERENCE.exec(value.trim());
+  if (!match) {
+    const [literal, fallback] = secret
+      ? ['a literal secret', 'development default']
+      : ['a literal value', 'default'];
+    problems.push(`${at}: must be ${literal} or exactly \${NAME} / \${NAME:-${fallback}}`);
+    return undefined;
+  }
+  const [, name, fallback] = match;
+  const fromEnv = env[name];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fallback === undefined) {
+    problems.push(`${at}: environment variable ${name} is not set`);
+  } else if (production && secret) {
+    problems.push(`${at}: set ${name} (the file's default is for development only)`);
+  } else {
+    return fallback;
+  }
+  return undefined;
+}
+
+/**
+ * Once a reference failed, a stand-in keeps the other checks quiet (a client stays confidential, its URI valid);
+ * the problem already listed stops the load.
+ */
+function standIn(field: string): string {
+  return field === 'client_secret' ? 'unresolved-reference' : 'https://unresolved.invalid/';
 }

@@ -48,47 +48,64 @@ describe('config/demo/clients.yaml', () => {
     expect(() => loadClients(DEMO, { env: {}, production: true })).toThrow(ClientsFileInvalid);
   });
 
-  it('is accepted by oidc-provider, as is a public client', async () => {
-    const { clients } = loadClients(DEMO, { env: {} });
-    const spa = clientsFrom({
-      clients: [
-        {
-          client_id: 'spa',
-          redirect_uris: ['http://localhost:5173/cb'],
-          grant_types: ['authorization_code'],
-        },
-      ],
-    }).clients;
-    // Static clients never reach the adapter; this one only keeps the provider from warning about its default.
-    class NoStorage implements Adapter {
-      async upsert() {}
-      async find() {
-        return undefined;
-      }
-      async findByUserCode() {
-        return undefined;
-      }
-      async findByUid() {
-        return undefined;
-      }
-      async consume() {}
-      async destroy() {}
-      async revokeByGrantId() {}
-    }
-    const provider = new Provider('http://localhost:3000', {
-      clients: [...clients, ...spa],
-      adapter: NoStorage,
-      jwks: { keys: [(await generateJwk('RS256')) as never] },
-      features: {
-        devInteractions: { enabled: false },
-        clientCredentials: { enabled: true },
-        backchannelLogout: { enabled: true },
-        rpInitiatedLogout: { enabled: true },
-      },
-    });
-    for (const id of ['gateway', 'demo-api', 'spa']) {
-      expect((await provider.Client.find(id))?.clientId).toBe(id);
-    }
-    expect((await provider.Client.find('spa'))?.clientAuthMethod).toBe('none');
+  it("posts logout tokens to GATEWAY_BACKCHANNEL_LOGOUT_URI when set (compose: the gateway's service name)", () => {
+    const env = { GATEWAY_BACKCHANNEL_LOGOUT_URI: 'http://gateway:8080/auth/backchannel-logout' };
+    const gateway = loadClients(DEMO, { env }).clients.find((c) => c.client_id === 'gateway');
+    expect(gateway?.backchannel_logout_uri).toBe('http://gateway:8080/auth/backchannel-logout');
   });
+
+  it.each([
+    ['the default', {}, 'http://localhost:8080/auth/backchannel-logout'],
+    [
+      "compose's",
+      { GATEWAY_BACKCHANNEL_LOGOUT_URI: 'http://gateway:8080/auth/backchannel-logout' },
+      'http://gateway:8080/auth/backchannel-logout',
+    ],
+  ])(
+    'is accepted by oidc-provider with %s back-channel logout URI, as is a public client',
+    async (_, env, uri) => {
+      const { clients } = loadClients(DEMO, { env });
+      const spa = clientsFrom({
+        clients: [
+          {
+            client_id: 'spa',
+            redirect_uris: ['http://localhost:5173/cb'],
+            grant_types: ['authorization_code'],
+          },
+        ],
+      }).clients;
+      // Static clients never reach the adapter; this one only keeps the provider from warning about its default.
+      class NoStorage implements Adapter {
+        async upsert() {}
+        async find() {
+          return undefined;
+        }
+        async findByUserCode() {
+          return undefined;
+        }
+        async findByUid() {
+          return undefined;
+        }
+        async consume() {}
+        async destroy() {}
+        async revokeByGrantId() {}
+      }
+      const provider = new Provider('http://localhost:3000', {
+        clients: [...clients, ...spa],
+        adapter: NoStorage,
+        jwks: { keys: [(await generateJwk('RS256')) as never] },
+        features: {
+          devInteractions: { enabled: false },
+          clientCredentials: { enabled: true },
+          backchannelLogout: { enabled: true },
+          rpInitiatedLogout: { enabled: true },
+        },
+      });
+      for (const id of ['gateway', 'demo-api', 'spa']) {
+        expect((await provider.Client.find(id))?.clientId).toBe(id);
+      }
+      expect((await provider.Client.find('spa'))?.clientAuthMethod).toBe('none');
+      expect((await provider.Client.find('gateway'))?.backchannelLogoutUri).toBe(uri);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import {
   JwksFileInvalid,
   SigningKeysMissing,
   generateJwk,
+  keyFileExposure,
   loadJwks,
   publicJwks,
   resolveSigningKeys,
@@ -114,7 +115,40 @@ describe(resolveSigningKeys.name, () => {
     expect(keys).toEqual({ jwks, generated: false, warnings: [] });
     chmodSync(path, 0o644);
     expect((await resolveSigningKeys({ path, production: true })).warnings[0]).toMatch(/chmod 600/);
+    // A Kubernetes Secret mounted with defaultMode 0440 and the pod's fsGroup: readable by this process's group.
+    chmodSync(path, 0o440);
+    expect((await resolveSigningKeys({ path, production: true })).warnings).toEqual([]);
+    chmodSync(path, 0o600);
     writeFileSync(path, '{"keys": [');
     expect(() => loadJwks(path)).toThrow(/cannot be parsed: .*JSON/);
+  });
+});
+
+describe(keyFileExposure.name, () => {
+  const reader = { gid: 1000 };
+  const file = (mode: number, uid = 0, gid = 0) => ({ mode: 0o100000 | mode, uid, gid });
+
+  it('accepts a file only its owner can read, whoever the owner is', () => {
+    expect(keyFileExposure(file(0o600, 1000, 1000), reader)).toBeUndefined();
+    expect(keyFileExposure(file(0o400, 1000, 50), reader)).toBeUndefined();
+  });
+
+  it("accepts a file its group can read when that group is this process's (a Secret volume with fsGroup)", () => {
+    // Kubernetes: root-owned, group = the pod's fsGroup, mode = the volume's defaultMode.
+    expect(keyFileExposure(file(0o440, 0, 1000), reader)).toBeUndefined();
+    expect(keyFileExposure(file(0o640, 1000, 1000), reader)).toBeUndefined();
+  });
+
+  it('reports a file its group can read when that group is another one', () => {
+    expect(keyFileExposure(file(0o440, 0, 0), reader)).toBe(
+      'readable by group 0 (mode 0440), not only by this process (group 1000)',
+    );
+    expect(keyFileExposure(file(0o640, 1000, 100), reader)).toMatch(/group 100 \(mode 0640\)/);
+  });
+
+  it('reports a file any user can read, whatever its group', () => {
+    // A Secret volume's default mode, 0644.
+    expect(keyFileExposure(file(0o644, 0, 1000), reader)).toBe('readable by other users (mode 0644)');
+    expect(keyFileExposure(file(0o604, 1000, 1000), reader)).toBe('readable by other users (mode 0604)');
   });
 });

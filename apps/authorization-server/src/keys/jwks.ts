@@ -185,11 +185,34 @@ export async function resolveSigningKeys(options: {
   }
   const jwks = loadJwks(path);
   const warnings: string[] = [];
-  const mode = statOrUndefined(path)!.mode & 0o777;
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    warnings.push(`JWKS file ${path} is readable by other users (mode 0${mode.toString(8)}): chmod 600 it`);
+  const exposure =
+    process.platform === 'win32'
+      ? undefined
+      : keyFileExposure(statOrUndefined(path)!, { gid: process.getgid!() });
+  if (exposure) {
+    warnings.push(
+      `JWKS file ${path} is ${exposure}: chmod 600 it (in Kubernetes, mount its Secret with defaultMode 0440 and fsGroup set to this process's group)`,
+    );
   }
   return { jwks, generated: false, warnings };
+}
+
+/**
+ * Who besides its owner can read a key file, or undefined when no one. Its group may read it when that group is
+ * this process's own: a Kubernetes Secret volume is root-owned, so a non-root process reads it through the
+ * pod's fsGroup (defaultMode 0440); any other group, or other users, is an exposure.
+ */
+export function keyFileExposure(
+  file: { mode: number; gid: number },
+  reader: { gid: number },
+): string | undefined {
+  const mode = file.mode & 0o777;
+  const octal = `0${mode.toString(8)}`;
+  if ((mode & 0o007) !== 0) return `readable by other users (mode ${octal})`;
+  if ((mode & 0o070) !== 0 && file.gid !== reader.gid) {
+    return `readable by group ${file.gid} (mode ${octal}), not only by this process (group ${reader.gid})`;
+  }
+  return undefined;
 }
 
 function statOrUndefined(path: string) {

@@ -1,5 +1,5 @@
-import { main } from '../cli.js';
-import type { CliIo } from '../cli.js';
+import { main } from '../../apps/cli/src/cli.js';
+import type { CliIo } from '../../apps/cli/src/cli.js';
 
 export interface CliRun {
   code: number;
