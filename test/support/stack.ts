@@ -51,6 +51,8 @@ export interface StackOptions {
   api?: 'recorder' | 'demo';
   asEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /** The gateway is a first-party client (no consent page; refresh tokens without `offline_access`). Default true. */
+  gatewayFirstParty?: boolean;
   /**
    * Runs the authorization server and the gateways as processes of their own from the build
    * (`npm run build`), started the way production starts them, so that each one's memory is its own.
@@ -139,7 +141,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       post_logout_redirect_uris: [`${gatewayUrl}/`],
       backchannel_logout_uri: `${gateways[0]}/auth/backchannel-logout`,
       grant_types: ['authorization_code', 'refresh_token'],
-      first_party: true,
+      first_party: options.gatewayFirstParty ?? true,
       resources: [JWT_RESOURCE],
       scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
     };
