@@ -1,26 +1,9 @@
-import { Cluster, Redis } from 'ioredis';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Envelope } from '@cloakroom/envelope';
 import { StoreUnavailable } from './errors.js';
+import { createRedisClient } from './redis-connection.js';
+import type { RedisClient, RedisConnection } from './redis-connection.js';
 import { SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** How to reach Redis: exactly one of url, sentinels (+ sentinelName) or clusterNodes. */
-export interface RedisConnection {
-  url?: string;
-  sentinels?: HostPort[];
-  sentinelName?: string;
-  clusterNodes?: HostPort[];
-  /** Password for Sentinel/Cluster nodes (a URL carries its own). */
-  password?: string;
-  /** A command that gets no answer within this many milliseconds fails with StoreUnavailable. */
-  commandTimeoutMs?: number;
-}
 
 export interface RedisSealedStoreOptions {
   connection: RedisConnection;
@@ -55,54 +38,16 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
-type Client = Redis | Cluster;
-type ScriptClient = Client & {
+type ScriptClient = RedisClient & {
   cloakroomConsume(key: string, consumedAt: string): Promise<number>;
   cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
   cloakroomIncrement(key: string, windowMs: number): Promise<number>;
 };
 
-/** Builds an ioredis client (standalone, Sentinel or Cluster) that fails fast instead of queueing. */
-export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Client {
-  const common: RedisOptions = {
-    // While Redis is down, commands fail at once (-> 503) instead of piling up in memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: connection.commandTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
-    lazyConnect: true,
-    // A closing client must not hold the process for ioredis' default 2 s.
-    disconnectTimeout: 250,
-    // Commands issued in the same tick (concurrent requests, introspection's parallel lookups) leave in one
-    // write: fewer system calls for the process and for Redis on the same cores.
-    enableAutoPipelining: true,
-    ...extra,
-  };
-  if (connection.clusterNodes?.length) {
-    const options: ClusterOptions = {
-      redisOptions: { ...common, password: connection.password },
-      enableOfflineQueue: false,
-      clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
-      lazyConnect: true,
-    };
-    return new Cluster(connection.clusterNodes, options);
-  }
-  if (connection.sentinels?.length) {
-    return new Redis({
-      ...common,
-      sentinels: connection.sentinels,
-      name: connection.sentinelName ?? 'mymaster',
-      password: connection.password,
-      sentinelPassword: connection.password,
-    });
-  }
-  return new Redis(connection.url ?? 'redis://127.0.0.1:6379', common);
-}
-
 /** The sealed store on Redis: every key with a TTL, atomic operations in Lua, slots as hash tags. */
 export class RedisSealedStore extends SealedStore {
-  readonly client: Client;
+  readonly client: RedisClient;
   private readonly prefix: string;
   private connecting?: Promise<void>;
 
