@@ -2,7 +2,7 @@ import { Envelope } from '@cloakroom/envelope';
 import { MemorySealedStore } from './memory-sealed.store.js';
 import { RedisSealedStore } from './redis-sealed.store.js';
 import type { SealedStore } from './sealed.store.js';
-import { parseHostPorts } from './store.config.js';
+import { parseHostPorts, redisTlsOf } from './store.config.js';
 import type { StoreConfig } from './store.config.js';
 
 /** The one place that turns validated settings into a store backend. */
@@ -18,8 +18,15 @@ export function createSealedStore(config: StoreConfig): SealedStore {
       sentinels: config.REDIS_SENTINELS ? parseHostPorts(config.REDIS_SENTINELS) : undefined,
       sentinelName: config.REDIS_SENTINEL_NAME,
       clusterNodes: config.REDIS_CLUSTER_NODES ? parseHostPorts(config.REDIS_CLUSTER_NODES) : undefined,
+      username: config.REDIS_USERNAME,
       password: config.REDIS_PASSWORD,
+      sentinelUsername: config.REDIS_SENTINEL_USERNAME,
+      sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+      tls: redisTlsOf(config),
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      reconnectBaseMs: config.REDIS_RECONNECT_BASE_MS,
+      reconnectMaxMs: config.REDIS_RECONNECT_MAX_MS,
     },
   });
 }
