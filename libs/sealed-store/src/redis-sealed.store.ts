@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { Envelope } from '@cloakroom/envelope';
 import { StoreUnavailable } from './errors.js';
 import { createRedisClient } from './redis-connection.js';
@@ -50,13 +51,19 @@ export class RedisSealedStore extends SealedStore {
   readonly client: RedisClient;
   private readonly prefix: string;
   private connecting?: Promise<void>;
+  /** Why the last connection attempt failed, in words of our own; cleared once connected. */
+  private connectionProblem?: string;
 
   constructor(envelope: Envelope, options: RedisSealedStoreOptions) {
     super(envelope);
     this.prefix = options.keyPrefix ?? 'cloakroom:';
     this.client = createRedisClient(options.connection);
-    // Connection errors surface as StoreUnavailable on each command; the event itself must not crash.
-    this.client.on('error', () => undefined);
+    // Connection errors surface as StoreUnavailable on each command, described by the last one seen; the
+    // event itself must not crash.
+    const note = (error: unknown) => (this.connectionProblem = connectionProblem(error));
+    this.client.on('error', note);
+    if (this.client instanceof Cluster) this.client.on('node error', note);
+    this.client.on('ready', () => (this.connectionProblem = undefined));
     this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
     this.client.defineCommand('cloakroomDeleteIfUnchanged', { numberOfKeys: 1, lua: DELETE_IF_UNCHANGED });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
@@ -65,9 +72,12 @@ export class RedisSealedStore extends SealedStore {
 
   /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
   connect(): Promise<void> {
+    // No `cause`: ioredis attaches the failed command's arguments to its errors, AUTH's password among them.
     this.connecting ??= this.client.connect().catch((error: unknown) => {
       this.connecting = undefined;
-      throw new StoreUnavailable('cannot connect to Redis', { cause: error });
+      throw new StoreUnavailable(
+        `cannot connect to Redis: ${this.connectionProblem ?? connectionProblem(error)}`,
+      );
     });
     return this.connecting;
   }
@@ -152,17 +162,52 @@ export class RedisSealedStore extends SealedStore {
     try {
       return await command();
     } catch (error) {
-      if (isReplyError(error)) throw error;
-      throw new StoreUnavailable(describe(error), { cause: error });
+      if (isReplyError(error) && !REFUSED.test(messageOf(error))) throw error;
+      throw new StoreUnavailable(this.reasonFor(error));
     }
   }
+
+  private reasonFor(error: unknown): string {
+    if (TIMED_OUT.test(messageOf(error))) return 'Redis did not answer in time';
+    if (isReplyError(error)) return connectionProblem(error);
+    return this.connectionProblem ?? connectionProblem(error);
+  }
 }
+
+const TIMED_OUT = /timed? ?out/i;
+// Replies that mean this deployment may not use Redis as configured: unavailable (503), not a bug (500).
+const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 
 function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /timed? ?out/i.test(message) ? 'Redis did not answer in time' : 'Redis is not reachable';
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What went wrong with a Redis connection, in words of our own that quote nothing from the error: ioredis
+ * errors carry the failed command's arguments (HELLO and AUTH with the password), TLS errors the peer's
+ * certificate. Only an error code that looks like one (ECONNREFUSED, SELF_SIGNED_CERT_IN_CHAIN) is kept.
+ */
+export function connectionProblem(error: unknown): string {
+  const lastNodeError = (error as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  if (lastNodeError) return connectionProblem(lastNodeError); // Cluster: the node's own reason
+  const message = messageOf(error);
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' && /^[A-Z0-9_]{1,64}$/.test(raw) ? raw : undefined;
+  const who = /sentinel/i.test(message) ? 'the sentinels' : 'Redis';
+  if (/\b(WRONGPASS|NOAUTH)\b|invalid (username-)?password/i.test(message)) {
+    return `${who} refused the user name or password`;
+  }
+  if (/\bNOPERM\b/.test(message))
+    return 'the Redis user lacks a permission the store needs (NOPERM): check its ACL';
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|^ERR_OSSL_/.test(code)) {
+    return `the TLS handshake with ${who} failed (${code})`;
+  }
+  if (/certificate|handshake|\bssl\b|\btls\b/i.test(message)) return `the TLS handshake with ${who} failed`;
+  if (TIMED_OUT.test(message) || code === 'ETIMEDOUT') return `${who} did not answer in time`;
+  if (/All sentinels are unreachable/.test(message)) return 'no sentinel answers';
+  return code && code.startsWith('E') ? `Redis is not reachable (${code})` : 'Redis is not reachable';
 }
