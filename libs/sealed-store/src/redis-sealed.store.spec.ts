@@ -49,6 +49,26 @@ describe(`${RedisSealedStore.name} when Redis is unreachable`, () => {
   });
 });
 
+describe(`${RedisSealedStore.name} when no sentinel answers`, () => {
+  it('fails the first connection at once instead of waiting for a sentinel', async () => {
+    const store = new RedisSealedStore(new Envelope(), {
+      connection: {
+        sentinels: [{ host: '127.0.0.1', port: 1 }],
+        sentinelName: 'nobody',
+        commandTimeoutMs: 300,
+      },
+    });
+    try {
+      const started = Date.now();
+      await expect(store.ping()).rejects.toThrow(/session store unavailable: .*no sentinel answers/);
+      await expect(store.get('t', newSecret())).rejects.toBeInstanceOf(StoreUnavailable);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe(`${RedisSealedStore.name} when Redis refuses the credentials`, () => {
   it('fails with a StoreUnavailable that says so, and holds the password nowhere', async () => {
     const url = new URL(testRedisUrl());

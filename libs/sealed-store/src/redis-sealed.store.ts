@@ -70,14 +70,34 @@ export class RedisSealedStore extends SealedStore {
     this.client.defineCommand('cloakroomIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }
 
-  /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
+  /**
+   * Connects (once); later calls resolve immediately. Commands issued before connect fail fast. The first
+   * failed attempt rejects, while the client keeps retrying with its back-off: with no sentinel answering,
+   * ioredis' own promise would wait for one indefinitely.
+   */
   connect(): Promise<void> {
-    // No `cause`: ioredis attaches the failed command's arguments to its errors, AUTH's password among them.
-    this.connecting ??= this.client.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw new StoreUnavailable(
-        `cannot connect to Redis: ${this.connectionProblem ?? connectionProblem(error)}`,
-      );
+    if (this.client.status === 'ready') return Promise.resolve();
+    this.connecting ??= new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.client.off('error', settle);
+        this.client.off('ready', ready);
+        if (error === undefined) return resolve();
+        this.connecting = undefined;
+        // No `cause`: ioredis attaches the failed command's arguments to its errors, AUTH's password among them.
+        reject(
+          new StoreUnavailable(
+            `cannot connect to Redis: ${this.connectionProblem ?? connectionProblem(error)}`,
+          ),
+        );
+      };
+      const ready = () => settle();
+      this.client.on('error', settle);
+      this.client.on('ready', ready);
+      // Already (re)connecting after an earlier failure: wait for that attempt.
+      if (this.client.status === 'wait') this.client.connect().catch(settle);
     });
     return this.connecting;
   }
