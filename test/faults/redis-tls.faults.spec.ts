@@ -24,8 +24,16 @@ import { createTestCertificates } from '../support/tls-certificates.js';
 import type { TestCertificates } from '../support/tls-certificates.js';
 
 // Every server here listens on TLS only (`port 0`) and has its `default` user switched off: whatever answers
-// went through TLS, as the ACL user.
-const user: AclUser = { name: 'cloakroom', password: `data-${randomBytes(9).toString('base64url')}` };
+// went through TLS, as an ACL user. The application's user has the rules the README recommends: the store's and
+// the gateway's commands, on the deployment's keys and channels only.
+const APP_RULES =
+  '~cloakroom:* &cloakroom:* +@read +@write +@scripting +@pubsub +@connection -@dangerous +info +cluster|slots +cluster|info';
+const user: AclUser = {
+  name: 'cloakroom',
+  password: `data-${randomBytes(9).toString('base64url')}`,
+  rules: APP_RULES,
+};
+const admin: AclUser = { name: 'operator', password: `admin-${randomBytes(9).toString('base64url')}` };
 const sentinelUser: AclUser = {
   name: 'watcher',
   password: `sentinel-${randomBytes(9).toString('base64url')}`,
@@ -42,7 +50,7 @@ function storeFrom(env: Record<string, string>): RedisSealedStore {
 
 /** What the gateway does with the store's client: a refresh lock on it, and a bus on a duplicate of it. */
 async function roundTrip(store: RedisSealedStore): Promise<void> {
-  const prefix = `test:tls:${randomBytes(4).toString('hex')}:`;
+  const prefix = `cloakroom:tls-test:${randomBytes(4).toString('hex')}:`;
   // Connected first, as the apps do at boot: with the offline queue off, commands sent while connecting fail.
   await store.ping();
   // Sealed put and get, on keys spread over the slots of a cluster.
@@ -73,6 +81,11 @@ async function roundTrip(store: RedisSealedStore): Promise<void> {
   } finally {
     await Promise.all(buses.map((bus) => bus.close()));
   }
+}
+
+/** Connected as the application's user: keys outside the deployment's prefix are refused. */
+async function expectApplicationUser(client: Redis): Promise<void> {
+  await expect(client.get('elsewhere:key')).rejects.toThrow(/NOPERM/);
 }
 
 /** True when the server answers a plain-text client with the right credentials: on TLS only, it must not. */
@@ -161,7 +174,7 @@ describe('Redis over TLS with ACL users', () => {
         `tls-ca-cert-file ${certs.ca}`,
         `tls-auth-clients ${options.mutual ? 'yes' : 'no'}`,
         'user default off',
-        `user ${user.name} on >${user.password} ~* &* +@all`,
+        `user ${user.name} on >${user.password} ${APP_RULES}`,
         '',
       ].join('\n'),
     );
@@ -205,7 +218,7 @@ describe('Redis over TLS with ACL users', () => {
       });
       try {
         await roundTrip(store);
-        expect(await (store.client as Redis).call('ACL', 'WHOAMI')).toBe(user.name);
+        await expectApplicationUser(store.client as Redis);
       } finally {
         await store.close();
       }
@@ -302,6 +315,7 @@ describe('Redis over TLS with ACL users', () => {
       topology = await startSentinelTopology({
         tls: { ca: certs.ca, cert: certs.server.cert, key: certs.server.key },
         user,
+        admin,
         sentinelUser,
       });
     }, 60_000);
@@ -324,7 +338,7 @@ describe('Redis over TLS with ACL users', () => {
       const store = storeFrom(env());
       try {
         await roundTrip(store);
-        expect(await (store.client as Redis).call('ACL', 'WHOAMI')).toBe(user.name);
+        await expectApplicationUser(store.client as Redis);
       } finally {
         await store.close();
       }
@@ -368,6 +382,7 @@ describe('Redis over TLS with ACL users', () => {
             servername: 'redis.internal',
           },
           user,
+          admin,
         },
       });
     }, 60_000);
@@ -390,7 +405,7 @@ describe('Redis over TLS with ACL users', () => {
         await roundTrip(store);
         const masters = (store.client as Cluster).nodes('master');
         expect(masters).toHaveLength(3);
-        for (const node of masters) expect(await node.call('ACL', 'WHOAMI')).toBe(user.name);
+        for (const node of masters) await expectApplicationUser(node);
       } finally {
         await store.close();
       }

@@ -26,16 +26,25 @@ export interface ServerTls {
 export interface AclUser {
   name: string;
   password: string;
+  /** Its ACL rules; default `~* &* +@all`. */
+  rules?: string;
 }
 
 /**
- * How test servers are secured: TLS only (no plain port) and ACL users. `user` is the data nodes' user (the
- * application's, also used for replication); `sentinelUser` that of the sentinels (also between sentinels).
+ * How test servers are secured: TLS only (no plain port) and ACL users. `user` is the application's user of
+ * the data nodes; `admin` (default: `user`) the topology's own, for replication, the sentinels' monitoring,
+ * cluster creation and the readiness probes; `sentinelUser` that of the sentinels (also between sentinels).
  */
 export interface RedisSecurity {
   tls?: ServerTls;
   user?: AclUser;
+  admin?: AclUser;
   sentinelUser?: AclUser;
+}
+
+/** The user the topology itself works as. */
+function adminOf(security: RedisSecurity): AclUser | undefined {
+  return security.admin ?? security.user;
 }
 
 /** How a test reaches a secured server: the user, and TLS trust (and a client certificate when required). */
@@ -69,7 +78,10 @@ function securityLines(port: number, tls: ServerTls | undefined, users: AclUser[
       ]
     : [`port ${port}`];
   if (users.length > 0) {
-    lines.push('user default off', ...users.map((u) => `user ${u.name} on >${u.password} ~* &* +@all`));
+    lines.push(
+      'user default off',
+      ...users.map((u) => `user ${u.name} on >${u.password} ${u.rules ?? '~* &* +@all'}`),
+    );
   }
   return lines;
 }
@@ -88,7 +100,8 @@ class Processes {
   /** A redis-server on 127.0.0.1 that keeps nothing on disk, with extra arguments. */
   redisServer(port: number, extra: string[] = [], security: RedisSecurity = {}): ChildProcess {
     const file = join(this.dir, `redis-${port}.conf`);
-    const users = security.user ? [security.user] : [];
+    const admin = adminOf(security);
+    const users = [...new Set([security.user, admin])].filter((u): u is AclUser => !!u);
     writeFileSync(
       file,
       [
@@ -98,10 +111,8 @@ class Processes {
         'appendonly no',
         // A replica's full sync starts at once instead of waiting 5 s for more replicas.
         'repl-diskless-sync-delay 0',
-        // A replica authenticates to its master as the application's user.
-        ...(security.user
-          ? [`masteruser ${security.user.name}`, `masterauth ${security.user.password}`]
-          : []),
+        // A replica authenticates to its master as the topology's user.
+        ...(admin ? [`masteruser ${admin.name}`, `masterauth ${admin.password}`] : []),
         '',
       ].join('\n'),
     );
@@ -169,13 +180,13 @@ export interface SentinelTopology {
 
 /**
  * A master, a replica and three sentinels. With `security`, every process listens on TLS only and has ACL
- * users: the sentinels reach the data nodes as `user` and each other as `sentinelUser`.
+ * users: the sentinels reach the data nodes as `admin` and each other as `sentinelUser`.
  */
 export async function startSentinelTopology(security: RedisSecurity = {}): Promise<SentinelTopology> {
   const processes = new Processes();
   const name = 'cloakroom';
   const [master, replica, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
-  const data = accessOf(security.tls, security.user);
+  const data = accessOf(security.tls, adminOf(security));
   const sentinel = accessOf(security.tls, security.sentinelUser);
   try {
     processes.redisServer(master, [], security);
@@ -190,7 +201,8 @@ export async function startSentinelTopology(security: RedisSecurity = {}): Promi
     );
     for (const port of sentinelPorts) {
       const file = join(processes.dir, `sentinel-${port}.conf`);
-      const { user, sentinelUser } = security;
+      const { sentinelUser } = security;
+      const admin = adminOf(security);
       writeFileSync(
         file,
         [
@@ -200,8 +212,8 @@ export async function startSentinelTopology(security: RedisSecurity = {}): Promi
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 5000`,
           `sentinel parallel-syncs ${name} 1`,
-          ...(user
-            ? [`sentinel auth-user ${name} ${user.name}`, `sentinel auth-pass ${name} ${user.password}`]
+          ...(admin
+            ? [`sentinel auth-user ${name} ${admin.name}`, `sentinel auth-pass ${name} ${admin.password}`]
             : []),
           ...(sentinelUser
             ? [
@@ -267,7 +279,7 @@ export interface ClusterTopology {
 
 /**
  * Three masters with `replicas` replicas each (default 1). With `security`, the nodes listen on TLS only,
- * the cluster bus included (`tls-cluster yes`), and have the ACL user `user`.
+ * the cluster bus included (`tls-cluster yes`), and have the ACL users of `security`.
  */
 export async function startCluster(
   options: { replicas?: number; security?: RedisSecurity } = {},
@@ -275,7 +287,8 @@ export async function startCluster(
   const { replicas = 1, security = {} } = options;
   const processes = new Processes();
   const ports = await Promise.all(Array.from({ length: 3 * (1 + replicas) }, () => freePort()));
-  const access = accessOf(security.tls, security.user);
+  const admin = adminOf(security);
+  const access = accessOf(security.tls, admin);
   try {
     for (const port of ports) {
       processes.redisServer(
@@ -306,7 +319,7 @@ export async function startCluster(
               : []),
           ]
         : []),
-      ...(security.user ? ['--user', security.user.name, '--pass', security.user.password] : []),
+      ...(admin ? ['--user', admin.name, '--pass', admin.password] : []),
     ];
     await run(
       'redis-cli',
