@@ -96,8 +96,8 @@ export class RedisSealedStore extends SealedStore {
       const ready = () => settle();
       this.client.on('error', settle);
       this.client.on('ready', ready);
-      // Already (re)connecting after an earlier failure: wait for that attempt.
-      if (this.client.status === 'wait') this.client.connect().catch(settle);
+      // Otherwise already (re)connecting after an earlier failure: wait for that attempt.
+      if (this.client.status === 'wait' || this.client.status === 'end') this.client.connect().catch(settle);
     });
     return this.connecting;
   }

@@ -194,6 +194,14 @@ describe(`${StoreConfig.name}: Redis credentials, TLS and timings`, () => {
     );
   });
 
+  it('takes a host name as the certificates’ name', () => {
+    const env = { ...sentinels, REDIS_TLS: 'true' };
+    expect(problemsOf({ ...env, REDIS_TLS_SERVERNAME: 'redis-0.redis.internal' })).toEqual([]);
+    expect(problemsOf({ ...env, REDIS_TLS_SERVERNAME: '*.redis.internal' })).toEqual([
+      'REDIS_TLS_SERVERNAME: must be a host name, e.g. redis.internal',
+    ]);
+  });
+
   it('checks the timings and lists every problem at once', () => {
     const problems = problemsOf({
       REDIS_URL: 'redis://127.0.0.1:6379',

@@ -108,7 +108,7 @@ export class StoreConfig {
     "Name the servers' certificates carry, when it differs from the address connected to (an IP address, or the addresses that sentinels and cluster nodes announce).",
   )
   @IsOptional()
-  @Matches(/^[A-Za-z0-9*]([A-Za-z0-9.*-]{0,252})$/, { message: 'must be a host name, e.g. redis.internal' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, { message: 'must be a host name, e.g. redis.internal' })
   REDIS_TLS_SERVERNAME?: string;
 
   @Setting('Prefix of every key this deployment writes, so deployments can share one Redis.', 'cloakroom:')
