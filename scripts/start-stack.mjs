@@ -33,17 +33,17 @@ if (process.env.REDIS_URL) {
   const redisUrl = redisUrlOf(process.env.REDIS_URL);
   if (!redisUrl) {
     console.error(
-      `REDIS_URL=${process.env.REDIS_URL} is not a Redis URL: write it as redis://host:port (rediss:// for TLS), e.g. redis://127.0.0.1:6379.`,
+      `REDIS_URL=${withoutPassword(process.env.REDIS_URL)} is not a Redis URL: write it as redis://host:port (rediss:// for TLS), e.g. redis://127.0.0.1:6379.`,
     );
     process.exit(1);
   }
   if (!(await reachable(redisUrl))) {
     console.error(
-      `No Redis answers at REDIS_URL=${process.env.REDIS_URL}. Start one (\`docker compose up -d redis\`) or unset REDIS_URL.`,
+      `No Redis answers at REDIS_URL=${withoutPassword(process.env.REDIS_URL)}. Start one (\`docker compose up -d redis\`) or unset REDIS_URL.`,
     );
     process.exit(1);
   }
-  console.log(`Store: Redis at ${process.env.REDIS_URL}.`);
+  console.log(`Store: Redis at ${withoutPassword(process.env.REDIS_URL)}.`);
 } else {
   console.warn(
     'Store: REDIS_URL is not set, so every service keeps its data in its own memory (lost at restart).\n' +
@@ -94,6 +94,11 @@ function redisUrlOf(text) {
   } catch {
     return undefined;
   }
+}
+
+/** The URL as it may be printed: a password it carries (`user:password@`) becomes ***, parsable or not. */
+function withoutPassword(text) {
+  return text.replace(/^([^/]*\/\/[^/@:]*:)[^/]*@/, '$1***@');
 }
 
 function stop(code) {

@@ -4,10 +4,87 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { freePort } from './ports.js';
 
 const run = promisify(execFile);
+
+/** PEM files of a TLS server (which also uses its certificate as a client, for replication and the cluster bus). */
+export interface ServerTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** `tls-auth-clients yes`: clients must show a certificate the CA signed (mutual TLS). */
+  requireClientCertificates?: boolean;
+  /** The name the certificate carries when it does not name 127.0.0.1. */
+  servername?: string;
+}
+
+/** An ACL user; where one is given, the `default` user is switched off. */
+export interface AclUser {
+  name: string;
+  password: string;
+  /** Its ACL rules; default `~* &* +@all`. */
+  rules?: string;
+}
+
+/**
+ * How test servers are secured: TLS only (no plain port) and ACL users. `user` is the application's user of
+ * the data nodes; `admin` (default: `user`) the topology's own, for replication, the sentinels' monitoring,
+ * cluster creation and the readiness probes; `sentinelUser` that of the sentinels (also between sentinels).
+ */
+export interface RedisSecurity {
+  tls?: ServerTls;
+  user?: AclUser;
+  admin?: AclUser;
+  sentinelUser?: AclUser;
+}
+
+/** The user the topology itself works as. */
+function adminOf(security: RedisSecurity): AclUser | undefined {
+  return security.admin ?? security.user;
+}
+
+/** How a test reaches a secured server: the user, and TLS trust (and a client certificate when required). */
+function accessOf(tls: ServerTls | undefined, user: AclUser | undefined): Access {
+  return {
+    tls: tls && {
+      ca: readFileSync(tls.ca),
+      // The servers' certificate, shown as a client certificate, for servers that require one.
+      ...(tls.requireClientCertificates && { cert: readFileSync(tls.cert), key: readFileSync(tls.key) }),
+      ...(tls.servername && { servername: tls.servername }),
+    },
+    username: user?.name,
+    password: user?.password,
+  };
+}
+
+type Access = Pick<RedisOptions, 'tls' | 'username' | 'password'>;
+
+/** Configuration lines for TLS on `port` (and no plain port) and ACL users. */
+function securityLines(port: number, tls: ServerTls | undefined, users: AclUser[]): string[] {
+  const lines = tls
+    ? [
+        'port 0',
+        `tls-port ${port}`,
+        `tls-cert-file ${tls.cert}`,
+        `tls-key-file ${tls.key}`,
+        `tls-ca-cert-file ${tls.ca}`,
+        `tls-auth-clients ${tls.requireClientCertificates ? 'yes' : 'no'}`,
+        'tls-replication yes',
+        'tls-cluster yes',
+      ]
+    : [`port ${port}`];
+  if (users.length > 0) {
+    lines.push(
+      'user default off',
+      ...users.map((u) => `user ${u.name} on >${u.password} ${u.rules ?? '~* &* +@all'}`),
+    );
+  }
+  return lines;
+}
 
 /** Real redis-server and redis-sentinel processes in a temporary directory; stop() ends every one. */
 class Processes {
@@ -21,18 +98,25 @@ class Processes {
   }
 
   /** A redis-server on 127.0.0.1 that keeps nothing on disk, with extra arguments. */
-  redisServer(port: number, extra: string[] = []): ChildProcess {
-    return this.spawn('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      ...extra,
-    ]);
+  redisServer(port: number, extra: string[] = [], security: RedisSecurity = {}): ChildProcess {
+    const file = join(this.dir, `redis-${port}.conf`);
+    const admin = adminOf(security);
+    const users = [...new Set([security.user, admin])].filter((u): u is AclUser => !!u);
+    writeFileSync(
+      file,
+      [
+        ...securityLines(port, security.tls, users),
+        'bind 127.0.0.1',
+        'save ""',
+        'appendonly no',
+        // A replica's full sync starts at once instead of waiting 5 s for more replicas.
+        'repl-diskless-sync-delay 0',
+        // A replica authenticates to its master as the topology's user.
+        ...(admin ? [`masteruser ${admin.name}`, `masterauth ${admin.password}`] : []),
+        '',
+      ].join('\n'),
+    );
+    return this.spawn('redis-server', [file, ...extra]);
   }
 
   async stop(): Promise<void> {
@@ -61,20 +145,21 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 }
 
 /** A client that connects once, never retries and never queues: for probing test servers. */
-export function probeClient(port: number): Redis {
+export function probeClient(port: number, access: Access = {}): Redis {
   const client = new Redis({
     port,
     host: '127.0.0.1',
     lazyConnect: true,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
+    ...access,
   });
   client.on('error', () => undefined);
   return client;
 }
 
-async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Promise<T> {
-  const client = probeClient(port);
+async function ask<T>(port: number, command: (client: Redis) => Promise<T>, access: Access = {}): Promise<T> {
+  const client = probeClient(port, access);
   try {
     await client.connect();
     return await command(client);
@@ -93,46 +178,71 @@ export interface SentinelTopology {
   stop(): Promise<void>;
 }
 
-/** A master, a replica and three sentinels. */
-export async function startSentinelTopology(): Promise<SentinelTopology> {
+/**
+ * A master, a replica and three sentinels. With `security`, every process listens on TLS only and has ACL
+ * users: the sentinels reach the data nodes as `admin` and each other as `sentinelUser`.
+ */
+export async function startSentinelTopology(security: RedisSecurity = {}): Promise<SentinelTopology> {
   const processes = new Processes();
   const name = 'cloakroom';
   const [master, replica, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  const data = accessOf(security.tls, adminOf(security));
+  const sentinel = accessOf(security.tls, security.sentinelUser);
   try {
-    processes.redisServer(master);
-    processes.redisServer(replica, ['--replicaof', '127.0.0.1', String(master)]);
+    processes.redisServer(master, [], security);
+    processes.redisServer(replica, ['--replicaof', '127.0.0.1', String(master)], security);
+    // Sentinels started once the replica is attached see it in their first INFO, not 10 s later.
+    await until('the replica to sync', () =>
+      ask(
+        replica,
+        async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined),
+        data,
+      ),
+    );
     for (const port of sentinelPorts) {
       const file = join(processes.dir, `sentinel-${port}.conf`);
+      const { sentinelUser } = security;
+      const admin = adminOf(security);
       writeFileSync(
         file,
         [
-          `port ${port}`,
+          ...securityLines(port, security.tls, sentinelUser ? [sentinelUser] : []),
           'bind 127.0.0.1',
           `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 5000`,
           `sentinel parallel-syncs ${name} 1`,
+          ...(admin
+            ? [`sentinel auth-user ${name} ${admin.name}`, `sentinel auth-pass ${name} ${admin.password}`]
+            : []),
+          ...(sentinelUser
+            ? [
+                `sentinel sentinel-user ${sentinelUser.name}`,
+                `sentinel sentinel-pass ${sentinelUser.password}`,
+              ]
+            : []),
           '',
         ].join('\n'),
       );
       processes.spawn('redis-sentinel', [file]);
     }
-    await until('the replica to sync', () =>
-      ask(replica, async (c) =>
-        (await c.info('replication')).includes('master_link_status:up') ? true : undefined,
-      ),
-    );
     for (const port of sentinelPorts) {
       await until('the sentinels to know the replica', () =>
-        ask(port, async (c) => {
-          const replicas = (await c.call('SENTINEL', 'REPLICAS', name)) as unknown[];
-          return replicas.length > 0 ? true : undefined;
-        }),
+        ask(
+          port,
+          async (c) => {
+            const replicas = (await c.call('SENTINEL', 'REPLICAS', name)) as unknown[];
+            return replicas.length > 0 ? true : undefined;
+          },
+          sentinel,
+        ),
       );
     }
     const masterPort = () =>
-      ask(sentinelPorts[0], async (c) =>
-        Number(((await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]),
+      ask(
+        sentinelPorts[0],
+        async (c) => Number(((await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[])[1]),
+        sentinel,
       );
     return {
       sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`).join(','),
@@ -140,11 +250,15 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
       masterPort,
       async failover() {
         const before = await masterPort();
-        await ask(sentinelPorts[0], (c) => c.call('SENTINEL', 'FAILOVER', name));
+        await ask(sentinelPorts[0], (c) => c.call('SENTINEL', 'FAILOVER', name), sentinel);
         return until('the failover', async () => {
           const now = await masterPort();
           if (now === before) return undefined;
-          const role = await ask(now, async (c) => (await c.info('replication')).includes('role:master'));
+          const role = await ask(
+            now,
+            async (c) => (await c.info('replication')).includes('role:master'),
+            data,
+          );
           return role ? now : undefined;
         });
       },
@@ -163,33 +277,59 @@ export interface ClusterTopology {
   stop(): Promise<void>;
 }
 
-/** Three masters with a replica each. */
-export async function startCluster(): Promise<ClusterTopology> {
+/**
+ * Three masters with `replicas` replicas each (default 1). With `security`, the nodes listen on TLS only,
+ * the cluster bus included (`tls-cluster yes`), and have the ACL users of `security`.
+ */
+export async function startCluster(
+  options: { replicas?: number; security?: RedisSecurity } = {},
+): Promise<ClusterTopology> {
+  const { replicas = 1, security = {} } = options;
   const processes = new Processes();
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const ports = await Promise.all(Array.from({ length: 3 * (1 + replicas) }, () => freePort()));
+  const admin = adminOf(security);
+  const access = accessOf(security.tls, admin);
   try {
     for (const port of ports) {
-      processes.redisServer(port, [
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        '2000',
-      ]);
+      processes.redisServer(
+        port,
+        [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ],
+        security,
+      );
     }
     for (const port of ports)
       await until(`node ${port}`, () =>
-        ask(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined)),
+        ask(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined), access),
       );
+    const cliSecurity = [
+      ...(security.tls
+        ? [
+            '--tls',
+            '--cacert',
+            security.tls.ca,
+            ...(security.tls.requireClientCertificates
+              ? ['--cert', security.tls.cert, '--key', security.tls.key]
+              : []),
+          ]
+        : []),
+      ...(admin ? ['--user', admin.name, '--pass', admin.password] : []),
+    ];
     await run(
       'redis-cli',
       [
+        ...cliSecurity,
         '--cluster',
         'create',
         ...ports.map((p) => `127.0.0.1:${p}`),
         '--cluster-replicas',
-        '1',
+        String(replicas),
         '--cluster-yes',
       ],
       {
@@ -202,6 +342,7 @@ export async function startCluster(): Promise<ClusterTopology> {
           port,
           async (c) =>
             ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok') || undefined,
+          access,
         ),
       );
     }

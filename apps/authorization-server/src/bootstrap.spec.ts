@@ -326,4 +326,21 @@ describe('the authorization server process', () => {
       'REDIS_URL=localhost:6379 is not a Redis URL: write it as redis://host:port (rediss:// for TLS), e.g. redis://127.0.0.1:6379.',
     );
   });
+
+  it('npm start never prints the password a REDIS_URL carries', () => {
+    const run = (url: string) =>
+      spawnSync(process.execPath, ['scripts/start-stack.mjs'], {
+        env: { PATH: process.env.PATH, REDIS_URL: url },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const unreachable = run('redis://app:s3cret-pw@127.0.0.1:1');
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toContain('No Redis answers at REDIS_URL=redis://app:***@127.0.0.1:1.');
+    const unparsable = run('redis://:s3cret-pw@');
+    expect(unparsable.status).toBe(1);
+    expect(unparsable.stderr).toContain('REDIS_URL=redis://:***@ is not a Redis URL');
+    for (const result of [unreachable, unparsable])
+      expect(result.stdout + result.stderr).not.toContain('s3cret');
+  });
 });

@@ -67,7 +67,11 @@ class BffLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     // Redis may be down at boot: the gateway starts anyway, answers 503 and recovers when Redis returns.
     await this.store
       .ping()
-      .catch(() => this.logger.warn('Session store not reachable yet; requests needing it answer 503.'));
+      .catch((error: Error) =>
+        this.logger.warn(
+          `Session store not reachable yet (${error.message}); requests needing it answer 503.`,
+        ),
+      );
     await this.backend.bus.start();
     installProxy(this.adapterHost.httpAdapter.getHttpServer() as Server, this.proxy, this.requests);
   }

@@ -1,26 +1,10 @@
-import { Cluster, Redis } from 'ioredis';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Envelope } from '@cloakroom/envelope';
 import { StoreUnavailable } from './errors.js';
+import { createRedisClient } from './redis-connection.js';
+import type { RedisClient, RedisConnection } from './redis-connection.js';
 import { SealedStore, consumedAtSuffix } from './sealed.store.js';
 import type { ConsumeOutcome } from './sealed.store.js';
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** How to reach Redis: exactly one of url, sentinels (+ sentinelName) or clusterNodes. */
-export interface RedisConnection {
-  url?: string;
-  sentinels?: HostPort[];
-  sentinelName?: string;
-  clusterNodes?: HostPort[];
-  /** Password for Sentinel/Cluster nodes (a URL carries its own). */
-  password?: string;
-  /** A command that gets no answer within this many milliseconds fails with StoreUnavailable. */
-  commandTimeoutMs?: number;
-}
 
 export interface RedisSealedStoreOptions {
   connection: RedisConnection;
@@ -61,8 +45,7 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
-type Client = Redis | Cluster;
-type ScriptClient = Client & {
+type ScriptClient = RedisClient & {
   cloakroomConsume(key: string, consumedAt: string): Promise<number>;
   cloakroomDeleteIfUnchanged(key: string, bytes: Buffer): Promise<number>;
   cloakroomIndexAdd(key: string, member: string, ttlMs: number): Promise<number>;
@@ -70,55 +53,24 @@ type ScriptClient = Client & {
   cloakroomGroupSet(key: string, field: string, bytes: Buffer, ttlMs: number): Promise<number>;
 };
 
-/** Builds an ioredis client (standalone, Sentinel or Cluster) that fails fast instead of queueing. */
-export function createRedisClient(connection: RedisConnection, extra: RedisOptions = {}): Client {
-  const common: RedisOptions = {
-    // While Redis is down, commands fail at once (-> 503) instead of piling up in memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: connection.commandTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
-    lazyConnect: true,
-    // A closing client must not hold the process for ioredis' default 2 s.
-    disconnectTimeout: 250,
-    // Commands issued in the same tick (concurrent requests, introspection's parallel lookups) leave in one
-    // write: fewer system calls for the process and for Redis on the same cores.
-    enableAutoPipelining: true,
-    ...extra,
-  };
-  if (connection.clusterNodes?.length) {
-    const options: ClusterOptions = {
-      redisOptions: { ...common, password: connection.password },
-      enableOfflineQueue: false,
-      clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
-      lazyConnect: true,
-    };
-    return new Cluster(connection.clusterNodes, options);
-  }
-  if (connection.sentinels?.length) {
-    return new Redis({
-      ...common,
-      sentinels: connection.sentinels,
-      name: connection.sentinelName ?? 'mymaster',
-      password: connection.password,
-      sentinelPassword: connection.password,
-    });
-  }
-  return new Redis(connection.url ?? 'redis://127.0.0.1:6379', common);
-}
-
 /** The sealed store on Redis: every key with a TTL, atomic operations in Lua, slots as hash tags. */
 export class RedisSealedStore extends SealedStore {
-  readonly client: Client;
+  readonly client: RedisClient;
   private readonly prefix: string;
   private connecting?: Promise<void>;
+  /** Why the last connection attempt failed, in words of our own; cleared once connected. */
+  private connectionProblem?: string;
 
   constructor(envelope: Envelope, options: RedisSealedStoreOptions) {
     super(envelope);
     this.prefix = options.keyPrefix ?? 'cloakroom:';
     this.client = createRedisClient(options.connection);
-    // Connection errors surface as StoreUnavailable on each command; the event itself must not crash.
-    this.client.on('error', () => undefined);
+    // Connection errors surface as StoreUnavailable on each command, described by the last one seen; the
+    // event itself must not crash.
+    const note = (error: unknown) => (this.connectionProblem = connectionProblem(error));
+    this.client.on('error', note);
+    if (this.client instanceof Cluster) this.client.on('node error', note);
+    this.client.on('ready', () => (this.connectionProblem = undefined));
     this.client.defineCommand('cloakroomConsume', { numberOfKeys: 1, lua: CONSUME });
     this.client.defineCommand('cloakroomDeleteIfUnchanged', { numberOfKeys: 1, lua: DELETE_IF_UNCHANGED });
     this.client.defineCommand('cloakroomIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
@@ -126,11 +78,34 @@ export class RedisSealedStore extends SealedStore {
     this.client.defineCommand('cloakroomGroupSet', { numberOfKeys: 1, lua: GROUP_SET });
   }
 
-  /** Connects (once); later calls resolve immediately. Commands issued before connect fail fast. */
+  /**
+   * Connects (once); later calls resolve immediately. Commands issued before connect fail fast. The first
+   * failed attempt rejects, while the client keeps retrying with its back-off: with no sentinel answering,
+   * ioredis' own promise would wait for one indefinitely.
+   */
   connect(): Promise<void> {
-    this.connecting ??= this.client.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw new StoreUnavailable('cannot connect to Redis', { cause: error });
+    if (this.client.status === 'ready') return Promise.resolve();
+    this.connecting ??= new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.client.off('error', settle);
+        this.client.off('ready', ready);
+        if (error === undefined) return resolve();
+        this.connecting = undefined;
+        // No `cause`: ioredis attaches the failed command's arguments to its errors, AUTH's password among them.
+        reject(
+          new StoreUnavailable(
+            `cannot connect to Redis: ${this.connectionProblem ?? connectionProblem(error)}`,
+          ),
+        );
+      };
+      const ready = () => settle();
+      this.client.on('error', settle);
+      this.client.on('ready', ready);
+      // Otherwise already (re)connecting after an earlier failure: wait for that attempt.
+      if (this.client.status === 'wait' || this.client.status === 'end') this.client.connect().catch(settle);
     });
     return this.connecting;
   }
@@ -228,17 +203,52 @@ export class RedisSealedStore extends SealedStore {
     try {
       return await command();
     } catch (error) {
-      if (isReplyError(error)) throw error;
-      throw new StoreUnavailable(describe(error), { cause: error });
+      if (isReplyError(error) && !REFUSED.test(messageOf(error))) throw error;
+      throw new StoreUnavailable(this.reasonFor(error));
     }
   }
+
+  private reasonFor(error: unknown): string {
+    if (TIMED_OUT.test(messageOf(error))) return 'Redis did not answer in time';
+    if (isReplyError(error)) return connectionProblem(error);
+    return this.connectionProblem ?? connectionProblem(error);
+  }
 }
+
+const TIMED_OUT = /timed? ?out/i;
+// Replies that mean this deployment may not use Redis as configured: unavailable (503), not a bug (500).
+const REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
 
 function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /timed? ?out/i.test(message) ? 'Redis did not answer in time' : 'Redis is not reachable';
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What went wrong with a Redis connection, in words of our own that quote nothing from the error: ioredis
+ * errors carry the failed command's arguments (HELLO and AUTH with the password), TLS errors the peer's
+ * certificate. Only an error code that looks like one (ECONNREFUSED, SELF_SIGNED_CERT_IN_CHAIN) is kept.
+ */
+export function connectionProblem(error: unknown): string {
+  const lastNodeError = (error as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  if (lastNodeError) return connectionProblem(lastNodeError); // Cluster: the node's own reason
+  const message = messageOf(error);
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' && /^[A-Z0-9_]{1,64}$/.test(raw) ? raw : undefined;
+  const who = /sentinel/i.test(message) ? 'the sentinels' : 'Redis';
+  if (/\b(WRONGPASS|NOAUTH)\b|invalid (username-)?password/i.test(message)) {
+    return `${who} refused the user name or password`;
+  }
+  if (/\bNOPERM\b/.test(message))
+    return 'the Redis user lacks a permission the store needs (NOPERM): check its ACL';
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|^ERR_OSSL_/.test(code)) {
+    return `the TLS handshake with ${who} failed (${code})`;
+  }
+  if (/certificate|handshake|\bssl\b|\btls\b/i.test(message)) return `the TLS handshake with ${who} failed`;
+  if (TIMED_OUT.test(message) || code === 'ETIMEDOUT') return `${who} did not answer in time`;
+  if (/All sentinels are unreachable/.test(message)) return 'no sentinel answers';
+  return code && code.startsWith('E') ? `Redis is not reachable (${code})` : 'Redis is not reachable';
 }

@@ -3,7 +3,7 @@ import { MemorySealedStore } from './memory-sealed.store.js';
 import { RedisSealedStore } from './redis-sealed.store.js';
 import type { RedisSealedStoreOptions } from './redis-sealed.store.js';
 import type { SealedStore } from './sealed.store.js';
-import { parseHostPorts } from './store.config.js';
+import { parseHostPorts, redisTlsOf } from './store.config.js';
 import type { StoreConfig } from './store.config.js';
 
 /** The store of an app that needs nothing else of its backend (the authorization server). */
@@ -32,8 +32,15 @@ export function redisStoreOptions(config: StoreConfig): RedisSealedStoreOptions 
       sentinels: config.REDIS_SENTINELS ? parseHostPorts(config.REDIS_SENTINELS) : undefined,
       sentinelName: config.REDIS_SENTINEL_NAME,
       clusterNodes: config.REDIS_CLUSTER_NODES ? parseHostPorts(config.REDIS_CLUSTER_NODES) : undefined,
+      username: config.REDIS_USERNAME,
       password: config.REDIS_PASSWORD,
+      sentinelUsername: config.REDIS_SENTINEL_USERNAME,
+      sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+      tls: redisTlsOf(config),
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+      reconnectBaseMs: config.REDIS_RECONNECT_BASE_MS,
+      reconnectMaxMs: config.REDIS_RECONNECT_MAX_MS,
     },
   };
 }

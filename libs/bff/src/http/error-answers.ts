@@ -86,6 +86,7 @@ const TABLE: Rule[] = [
     status: 503,
     body: { error: 'session_store_unavailable' },
     page: PAGES.storeUnavailable,
+    log: 'warn',
   })),
   rule(IssuerUnavailable, () => ({
     status: 503,
@@ -140,6 +141,17 @@ const INTERNAL: ErrorAnswer = {
 export const RESTART_LOGIN = '/auth/login?returnTo=%2F&restart=1';
 
 const logger = new Logger('Gateway');
+/** When each warning was last logged: an outage answers every request, its log line once a minute is enough. */
+const warned = new Map<string, number>();
+const WARN_EVERY_MS = 60_000;
+
+function warnOnce(message: string): void {
+  const now = Date.now();
+  if (now - (warned.get(message) ?? -Infinity) < WARN_EVERY_MS) return;
+  if (warned.size > 1000) warned.clear();
+  warned.set(message, now);
+  logger.warn(message);
+}
 
 export function answerOf(error: unknown): ErrorAnswer {
   for (const [type, answer] of TABLE) if (error instanceof type) return answer(error);
@@ -159,7 +171,7 @@ export function respond(
   const answer = answerOf(error);
   if (answer.log === 'error')
     logger.error(`unexpected ${error instanceof Error ? error.name : typeof error}`);
-  else if (answer.log === 'warn') logger.warn((error as Error).message);
+  else if (answer.log === 'warn') warnOnce((error as Error).message);
   if (res.headersSent || res.destroyed) {
     // The head went out: the only thing left to say is that the answer is broken.
     res.destroy();
