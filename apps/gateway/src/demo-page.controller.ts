@@ -23,10 +23,11 @@ export class DemoPageController {
       .map((route) => route.prefix)
       .join(' ')
       .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    this.policy = demoPagePolicy();
+    // Browsers meet the sign-in server at ISSUER_URL (ISSUER_INTERNAL_URL is the gateway's own way there).
+    this.policy = demoPagePolicy(new URL(config.ISSUER_URL).origin);
   }
 
-  /** 503 while the session store is away: nobody can log in or stay logged in, and the page says so. */
+  /** 503 while the session store is away: nobody can sign in or stay signed in, and the page says so. */
   @Get()
   async page(@Res() res: Response): Promise<void> {
     const available = await this.store.ping().then(

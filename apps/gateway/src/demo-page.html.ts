@@ -14,13 +14,18 @@ export interface DemoPageValues {
 
 const SCRIPT_HASH = createHash('sha256').update(DEMO_PAGE_SCRIPT).digest('base64');
 
-/** The demo page's Content-Security-Policy: its one inline script by hash, its inline style, calls to the gateway only. */
-export function demoPagePolicy(): string {
+/**
+ * The demo page's Content-Security-Policy: its one inline script by hash, its inline style, calls to the gateway
+ * only, and frames for the silent sign-in, which starts on the gateway, passes through the sign-in server (a frame's
+ * redirects are checked too) and ends on the gateway.
+ */
+export function demoPagePolicy(issuerOrigin: string): string {
   return [
     "default-src 'none'",
     `script-src 'sha256-${SCRIPT_HASH}'`,
     "style-src 'unsafe-inline'",
     "connect-src 'self'",
+    `frame-src 'self' ${issuerOrigin}`,
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
@@ -45,14 +50,18 @@ const MARKUP = `<!doctype html>
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }
   h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+  h2 { font-size: 1.1rem; margin: 0 0 .5rem; }
   .muted { color: #666; }
   .card { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }
   table { border-collapse: collapse; width: 100%; }
   td, th { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eee; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.current { font-weight: 600; }
+  td.current button { margin: 0; padding: .1rem .6rem; }
   button { font: inherit; padding: .4rem .9rem; margin-right: .5rem; cursor: pointer; }
   pre { background: #f6f6f6; padding: .8rem; overflow: auto; max-height: 20rem; }
   .over { color: #b00020; font-weight: 600; }
+  .warning { color: #b00020; font-weight: 600; }
 </style>
 </head>
 <body data-store="{{store-state}}" data-routes="{{routes}}">
@@ -61,11 +70,19 @@ const MARKUP = `<!doctype html>
 
 <div class="card">
   <div id="who">{{who}}</div>
+  <div id="countdown" class="muted" role="status"></div>
   <div id="expiry" class="muted"></div>
   <p>
-    <button id="login" hidden>Log in</button>
-    <button id="logout" hidden>Log out</button>
+    <button id="login" hidden>Sign in</button>
+    <button id="logout" hidden>Sign out</button>
   </p>
+</div>
+
+<div class="card" id="sessions" hidden>
+  <h2>Your sessions</h2>
+  <table id="session-list"></table>
+  <p class="muted" id="sessions-note"></p>
+  <p><button id="sign-out-others" hidden>Sign out everywhere else</button></p>
 </div>
 
 <div class="card" id="sizes" hidden>

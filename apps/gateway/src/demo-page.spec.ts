@@ -14,15 +14,15 @@ describe('the demo page', () => {
     const scripts = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => match[1]);
     expect(scripts).toHaveLength(1);
     const hash = createHash('sha256').update(scripts[0]).digest('base64');
-    const policy = demoPagePolicy();
+    const policy = demoPagePolicy('https://id.example');
     expect(policy).toContain(`script-src 'sha256-${hash}';`);
     expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     // No handler in the markup: it would need 'unsafe-inline' (or 'unsafe-hashes') to run.
     expect(page).not.toMatch(/<[^>]+\son[a-z]+=/i);
   });
 
-  it('loads nothing but itself, calls only the gateway and is framed by nobody', () => {
-    const policy = demoPagePolicy();
+  it('frames only the gateway and the sign-in server, for the silent sign-in, and is framed by nobody', () => {
+    const policy = demoPagePolicy('https://id.example');
     const directives = Object.fromEntries(
       policy
         .split('; ')
@@ -33,6 +33,7 @@ describe('the demo page', () => {
       'script-src': expect.stringMatching(/^'sha256-[A-Za-z0-9+/]{43}='$/),
       'style-src': "'unsafe-inline'",
       'connect-src': "'self'",
+      'frame-src': "'self' https://id.example",
       'form-action': "'self'",
       'frame-ancestors': "'none'",
       'base-uri': "'none'",
