@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, signInOnForm } from '../support/chromium.js';
 import { GatewaySessions } from '../support/gateway-sessions.js';
@@ -43,8 +43,17 @@ describe('the demo page as a single-page app, with the real authorization server
     };
   });
 
+  // Every test signs alice in: her sessions end with the test, so that each test's list holds its own alone.
+  afterEach(async () => {
+    for (const tab of tabs.splice(0)) {
+      await tab.context.request
+        .post(`${stack.gatewayUrl}/auth/logout`, { headers: { 'X-CSRF': '1', origin: stack.gatewayUrl } })
+        .catch(() => undefined);
+      await tab.context.close().catch(() => undefined);
+    }
+  });
+
   afterAll(async () => {
-    for (const tab of tabs) await tab.context.close().catch(() => undefined);
     await browser?.close();
     await sessions?.close();
     await stack?.stop();
@@ -188,6 +197,30 @@ describe('the demo page as a single-page app, with the real authorization server
     await b.page.waitForSelector('#who >> text=Nobody is signed in.');
     expect(await b.page.isVisible('#login')).toBe(true);
     expect(silentLogins).toEqual([]);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it('ends one other session with its "End" button', async () => {
+    const a = await signedIn();
+    const b = await signedIn();
+    const bRefreshToken = (await sessions.read(await ticketOf(b.context)))?.refreshToken;
+    await a.page.reload();
+    await a.page.waitForSelector('#session-list tr[data-current="false"] button');
+    const [answer] = await Promise.all([
+      a.page.waitForResponse((r) => r.request().method() === 'DELETE'),
+      a.page.click('#session-list tr[data-current="false"] button'),
+    ]);
+    expect(new URL(answer.url()).pathname).toMatch(/^\/auth\/sessions\/[\w-]+$/);
+    expect([answer.status(), await answer.json()]).toEqual([200, { ended: 1, revoked: 1 }]);
+    await a.page.waitForSelector('#sessions-note >> text=Ended 1 session; 1 refresh token revoked');
+    expect((await sessionRows(a.page)).map((row) => row.current)).toEqual(['true']);
+    expect(await callApi(b.page)).toEqual({
+      status: 401,
+      body: { error: 'unauthenticated', reason: 'session_expired' },
+    });
+    await b.page.waitForSelector('#who >> text=Your session has ended.');
+    expect(await isActive(gatewayClient, bRefreshToken!)).toBe(false);
+    expect((await callApi(a.page)).status).toBe(200);
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
