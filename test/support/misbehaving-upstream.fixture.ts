@@ -97,6 +97,9 @@ export async function startMisbehavingUpstream(): Promise<{
         return void write(
           response('200 OK', ['connection: x-secret, keep-alive', 'x-secret: s', 'content-length: 2'], 'ok'),
         );
+      case '/api/session-expires':
+        // A field the gateway sets on its own answers: the client must get the gateway's value.
+        return void write(response('200 OK', ['x-session-expires-in: 99999', 'content-length: 2'], 'ok'));
       case '/api/cookies':
         return void write(
           response(

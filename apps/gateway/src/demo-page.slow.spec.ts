@@ -56,10 +56,10 @@ describe('the demo page in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${gatewayUrl}/`);
-    await page.waitForSelector('text=Nobody is logged in.');
+    await page.waitForSelector('text=Nobody is signed in.');
 
     await Promise.all([page.waitForURL(`${gatewayUrl}/`), page.click('#login')]);
-    await page.waitForSelector('text=Logged in as Fixture alice');
+    await page.waitForSelector('text=Signed in as Fixture alice');
     // The page's hop measurement may already have called the upstream, which sets a cookie of its own.
     const cookies = (await context.cookies(gatewayUrl)).filter((c) => c.name !== 'upstream-pref');
     expect(cookies.map((c) => c.name)).toEqual(['__Host-cloakroom']);
@@ -121,11 +121,11 @@ describe('the demo page in Chromium', () => {
       await page.waitForLoadState('networkidle');
       expect(await page.textContent('#who')).toContain(sentence);
       expect(await page.isHidden('#login')).toBe(true);
-      // With a session cookie, /auth/session itself answers 503: the script says so, not "Nobody is logged in."
+      // With a session cookie, /auth/user itself answers 503: the script says so, not "Nobody is signed in."
       // (set from the page: localhost is a secure context, where a __Host- cookie may be written over http)
       await page.evaluate(`document.cookie = '__Host-cloakroom=${'A'.repeat(43)}; Secure; Path=/'`);
       const [answer, reloaded] = await Promise.all([
-        page.waitForResponse((r) => r.url().endsWith('/auth/session')),
+        page.waitForResponse((r) => r.url().endsWith('/auth/user')),
         page.reload(),
       ]);
       expect(reloaded?.status()).toBe(503);

@@ -248,6 +248,15 @@ describe('gateway against misbehaving upstreams (raw TCP)', () => {
     expect(named.headers['x-secret']).toBeUndefined();
   });
 
+  it("tells the session's time left with its own X-Session-Expires-In, never an upstream's", async () => {
+    const answer = await send(`${gateway.url}/api/session-expires`, alice);
+    expect([answer.status, answer.body]).toEqual([200, 'ok']);
+    // The idle timeout left (GATEWAY_SESSION_IDLE_TIMEOUT_SECONDS, 1800 by default), not the upstream's 99999.
+    expect(answer.headers['x-session-expires-in']).toMatch(/^\d+$/);
+    expect(Number(answer.headers['x-session-expires-in'])).toBeGreaterThan(1700);
+    expect(Number(answer.headers['x-session-expires-in'])).toBeLessThanOrEqual(1800);
+  });
+
   it('refuses upstream cookies that are nameless or name the gateway cookies in any case', async () => {
     const answer = await send(`${gateway.url}/api/cookies`, alice);
     expect(answer.status).toBe(200);

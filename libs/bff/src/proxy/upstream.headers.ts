@@ -83,8 +83,14 @@ export function forwardedRequestHeaders(incoming: IncomingHttpHeaders): Record<s
 }
 
 /**
+ * Fields the gateway itself sets on every proxied answer (`SESSION_EXPIRES_IN`): Node lets a field given with the head
+ * win over one set before, so an upstream's of the same name would replace the gateway's value.
+ */
+const GATEWAY_ANSWER_FIELDS = new Set(['x-session-expires-in']);
+
+/**
  * The upstream's fields the client may see: no hop-by-hop field nor one its Connection names, no Content-Length where
- * there is no body (204, 304, HEAD), no cookie that could stand in for the gateway's own.
+ * there is no body (204, 304, HEAD), no cookie that could stand in for the gateway's own, none the gateway sets itself.
  */
 export function relayedResponseHeaders(
   status: number,
@@ -97,6 +103,7 @@ export function relayedResponseHeaders(
   for (const name in upstream) {
     const value = upstream[name];
     if (value === undefined || HOP_BY_HOP.includes(name) || named?.has(name)) continue;
+    if (GATEWAY_ANSWER_FIELDS.has(name)) continue;
     if (bodiless && name === 'content-length') continue;
     out[name] = value;
   }
