@@ -43,10 +43,17 @@ describe('cloakroom keys', () => {
       `${rotated[0].kid}\tES256\tsigning\n${first.kid}\tRS256\tpublished\n`,
     );
 
-    expect((await run(['keys', 'remove', first.kid, '--file', file])).code).toBe(0);
+    expect((await run(['keys', 'remove', '--file', file, '--', first.kid])).code).toBe(0);
     expect(loadJwks(file).keys.map((k) => k.kid)).toEqual([rotated[0].kid]);
-    expect((await run(['keys', 'remove', rotated[0].kid, '--file', file])).stderr).toMatch(/only key/);
+    expect((await run(['keys', 'remove', '--file', file, '--', rotated[0].kid])).stderr).toMatch(/only key/);
     expect((await run(['keys', 'remove', 'nope', '--file', file])).stderr).toMatch(/no key nope/);
+    // One generated kid in 64 starts with a dash.
+    expect((await run(['keys', 'remove', '-Zz9', '--file', file])).stderr).toMatch(
+      /^error: unknown option -Z; a kid that starts with - goes after --: keys remove -- <kid>\n/,
+    );
+    expect((await run(['keys', 'remove', '--file', file, '--', '-Zz9'])).stderr).toBe(
+      `error: no key -Zz9 in ${file}\n`,
+    );
     expect((await run(['keys', 'generate', '--file', file, '--force', '--alg', 'HS256'])).code).toBe(2);
     expect((await run(['keys', 'list'])).stderr).toMatch(/give --file <path> or set JWKS_FILE/);
   });

@@ -37,7 +37,7 @@ async function rotate(args: string[], io: CliIo): Promise<void> {
 }
 
 async function remove(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseExactly(args, { file: 'string' }, 1);
+  const { values, positionals } = parseRemove(args);
   const path = fileOf(values.file, io);
   const jwks = loadJwks(path);
   const kid = positionals[0];
@@ -47,6 +47,18 @@ async function remove(args: string[], io: CliIo): Promise<void> {
   await writeJwks(path, { keys });
   const signer = jwks.keys[0].kid === kid ? `; ${keys[0].kid} signs from now on` : '';
   io.stdout(`removed key ${kid} from ${path}${signer}\n`);
+}
+
+/** A kid is a thumbprint in base64url: one in 64 starts with `-`, and is read as options unless it follows `--`. */
+function parseRemove(args: string[]) {
+  try {
+    return parseExactly(args, { file: 'string' }, 1);
+  } catch (error) {
+    if (error instanceof UsageError && /^unknown option -[^-]/.test(error.message)) {
+      throw new UsageError(`${error.message}; a kid that starts with - goes after --: keys remove -- <kid>`);
+    }
+    throw error;
+  }
 }
 
 async function list(args: string[], io: CliIo): Promise<void> {

@@ -19,7 +19,7 @@ Signing keys of the authorization server (a private JWKS file, $JWKS_FILE by def
       Writes a private JWKS with one signing key (mode 0600).
   cloakroom keys rotate [--file <jwks.json>] [--alg <alg>]
       Puts a new key first (it signs from now on); older keys stay published.
-  cloakroom keys remove <kid> [--file <jwks.json>]
+  cloakroom keys remove [--file <jwks.json>] [--] <kid>
   cloakroom keys list [--file <jwks.json>]
 Algorithms: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA.
 
