@@ -29,7 +29,8 @@ interface Resource {
 interface KeyUse {
   envelope: TokenEnvelope;
   signing: JWK;
-  signingKey: Promise<CryptoKey | KeyObject | Uint8Array>;
+  /** Imported when first needed. */
+  signingKey?: Promise<CryptoKey | KeyObject | Uint8Array>;
   verifyKeys: JWTVerifyGetKey;
   algorithms: string[];
 }
@@ -112,7 +113,7 @@ export class ResourceClaims {
       .setAudience(payload.aud as string)
       .setIssuedAt()
       .setExpirationTime(payload.exp as number)
-      .sign(await keys.signingKey);
+      .sign(await (keys.signingKey ??= importJWK(keys.signing, alg)));
   }
 
   private use(keys: KeysInService): KeyUse {
@@ -127,7 +128,6 @@ export class ResourceClaims {
           signatureBytes: signatureLength(alg, modulusBytes),
         },
         signing,
-        signingKey: importJWK(signing, alg),
         // A token signed before the last change of keys still verifies while its key is published.
         verifyKeys: createLocalJWKSet({ keys: keys.published as JWK[] }),
         algorithms: [...new Set(keys.published.map((key) => String(key.alg)))],
