@@ -131,22 +131,31 @@ export async function startAuthorizationServer(
       () => config.ISSUER,
       () => keyRing.current,
     );
-    const providers = new ProviderSwitch(keyRing, (keys) => {
-      const provider = createProvider({
-        config,
-        store,
-        accounts,
-        clients: directory.clients,
-        policies: directory.policies,
-        resources: directory.resources,
-        keys,
-        resourceClaims,
-        onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
-      });
-      throttleClientAuthentication(provider, store, config.clientAuthThrottle);
-      watch.watchIdTokens(provider);
-      return provider;
-    });
+    const providers = new ProviderSwitch(
+      keyRing,
+      (keys) => {
+        const provider = createProvider({
+          config,
+          store,
+          accounts,
+          clients: directory.clients,
+          policies: directory.policies,
+          resources: directory.resources,
+          keys,
+          resourceClaims,
+          onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
+        });
+        throttleClientAuthentication(provider, store, config.clientAuthThrottle);
+        watch.watchIdTokens(provider);
+        return provider;
+      },
+      (error) =>
+        // The message only: oidc-provider attaches the key it refused as the cause.
+        logger.error(
+          { err: { message: error.message } },
+          'oidc-provider refused the signing keys now in service: it publishes and signs with the ones before',
+        ),
+    );
     // Listeners follow the provider to its successors.
     observeProvider(providers.current, logger, metrics);
 

@@ -83,4 +83,29 @@ describe(ProviderSwitch.name, () => {
     third.emit('server_error', {}, new Error('test'));
     expect(heard).toEqual(['on', 'once', 'on']);
   });
+
+  it('goes on serving with the instance it has when oidc-provider refuses new keys, and tries them once', async () => {
+    const refusals: string[] = [];
+    let builds = 0;
+    const local = new SigningKeyRing({ keys: [old] });
+    const switched = new ProviderSwitch(
+      local,
+      (keys) => {
+        builds++;
+        if (keys.provider.keys.length > 1) throw new Error('refused', { cause: keys.signing });
+        return new Provider('http://issuer.test', {
+          jwks: keys.provider as never,
+          adapter: sealedOidcAdapter(store, { defaultTtlSeconds: 60 }),
+          features: { devInteractions: { enabled: false } },
+        });
+      },
+      (error) => refusals.push(error.message),
+    );
+    const serving = switched.current;
+    local.replace({ keys: [next, old] });
+    expect(switched.current).toBe(serving);
+    expect(switched.callback).toBe(switched.callback);
+    expect(refusals).toEqual(['refused']);
+    expect(builds).toBe(2);
+  });
 });

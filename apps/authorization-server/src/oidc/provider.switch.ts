@@ -13,14 +13,19 @@ type Listener = (...args: unknown[]) => void;
  * keys. Nothing is lost: what a provider keeps between requests lives in the store (sessions, interactions,
  * grants, tokens) or comes from the same configuration (clients, cookie keys), so a flow begun on one instance
  * goes on with the next, and a request already running finishes on its own. Event listeners (logs, metrics)
- * follow the provider to its successor.
+ * follow the provider to its successor. Should oidc-provider refuse keys that the file's checks accepted, the
+ * instance serving stays rather than every request failing.
  */
 export class ProviderSwitch {
   private serving?: { keys: KeysInService; provider: Provider; callback: Callback };
+  /** Keys oidc-provider refused: not tried again at every request. */
+  private refused?: KeysInService;
 
   constructor(
     private readonly ring: SigningKeyRing,
     private readonly build: (keys: KeysInService) => Provider,
+    /** oidc-provider refused keys the file's checks accepted: the instance serving goes on serving. */
+    private readonly onRefused: (error: Error) => void = () => undefined,
   ) {}
 
   /** The instance for the keys in service now. */
@@ -35,8 +40,16 @@ export class ProviderSwitch {
 
   private now() {
     const keys = this.ring.current;
-    if (this.serving?.keys !== keys) {
-      const provider = this.build(keys);
+    if (this.serving?.keys !== keys && !(this.serving && this.refused === keys)) {
+      let provider: Provider;
+      try {
+        provider = this.build(keys);
+      } catch (error) {
+        if (!this.serving) throw error;
+        this.refused = keys;
+        this.onRefused(error as Error);
+        return this.serving;
+      }
       // Typed by oidc-provider for its own events only; any listener is carried.
       const [next, previous] = [provider, this.serving?.provider] as unknown as [EventEmitter, EventEmitter?];
       for (const event of previous?.eventNames() ?? []) {
