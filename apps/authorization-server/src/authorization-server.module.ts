@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import Provider from 'oidc-provider';
 import { SealedStore } from '@cloakroom/sealed-store';
 import { Health, HealthModule } from '@cloakroom/ops';
 import { AuthorizationServerConfig } from './authorization-server.config.js';
@@ -8,12 +7,13 @@ import { InteractionController } from './interactions/interaction.controller.js'
 import { Authenticator, InteractionService } from './interactions/interaction.service.js';
 import { ClaimsController } from './oidc/claims.controller.js';
 import { ClientPolicies } from './oidc/client-policies.js';
+import { ProviderSwitch } from './oidc/provider.switch.js';
 import { ResourceClaims } from './oidc/resource-claims.js';
 import { AuthorizationServerMetrics } from './authorization-server.metrics.js';
 
 export interface AuthorizationServerParts {
   config: AuthorizationServerConfig;
-  provider: Provider;
+  providers: ProviderSwitch;
   store: SealedStore;
   metrics: AuthorizationServerMetrics;
   authenticator: Authenticator;
@@ -32,7 +32,7 @@ export class AuthorizationServerModule {
       controllers: [InteractionController, ClaimsController],
       providers: [
         { provide: AuthorizationServerConfig, useValue: parts.config },
-        { provide: Provider, useValue: parts.provider },
+        { provide: ProviderSwitch, useValue: parts.providers },
         { provide: SealedStore, useValue: parts.store },
         { provide: AuthorizationServerMetrics, useValue: parts.metrics },
         { provide: Authenticator, useValue: parts.authenticator },

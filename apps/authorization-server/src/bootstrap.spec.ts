@@ -151,6 +151,24 @@ describe(startAuthorizationServer.name, () => {
     expect(error.message).toMatch(/accessTokenFormat/);
   });
 
+  it('refuses a JWKS file in which no key is active yet, and one with a bad activation time, naming the key', async () => {
+    const jwks = join(dir, 'future-jwks.json');
+    const [future, broken] = [await generateJwk('ES256'), await generateJwk('ES256')];
+    writeFileSync(jwks, JSON.stringify({ keys: [{ ...future, activatesAt: '2999-01-01T00:00:00Z' }] }), {
+      mode: 0o600,
+    });
+    const notYet = await startupError({ REDIS_URL: testRedisUrl(), JWKS_FILE: jwks });
+    expect(notYet.name).toBe('StartupInvalid');
+    expect(notYet.message).toContain(
+      `  - JWKS_FILE ${jwks}: no key is active yet, so nothing can sign: the first, ${future.kid}, activates at 2999-01-01T00:00:00Z`,
+    );
+    writeFileSync(jwks, JSON.stringify({ keys: [future, { ...broken, activatesAt: '01/02/2030' }] }));
+    const badDate = await startupError({ REDIS_URL: testRedisUrl(), JWKS_FILE: jwks });
+    expect(badDate.message).toContain(
+      `  - JWKS_FILE ${jwks}: keys[1].activatesAt (key ${broken.kid}): must be`,
+    );
+  });
+
   it('is connected to the store before its first request', async () => {
     const server = await startAuthorizationServer({
       PORT: '0',

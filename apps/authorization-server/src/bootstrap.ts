@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { JWK as JoseJwk } from 'jose';
 import type { NextFunction, Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -37,10 +36,13 @@ import { watchUsersFile } from './accounts/users-file.watch.js';
 import { demoConfigRefusals } from './demo-config.guard.js';
 import { readDirectory } from './directory.js';
 import { errorPage } from './interactions/pages.js';
+import { SigningKeyRing } from './keys/signing-key.ring.js';
+import { watchSigningKeys } from './keys/signing-keys.watch.js';
 import { throttleClientAuthentication } from './oidc/client-auth.throttle.js';
 import { ClientPolicies } from './oidc/client-policies.js';
 import { createProvider } from './oidc/provider.factory.js';
 import { mountProvider } from './oidc/provider.mount.js';
+import { ProviderSwitch } from './oidc/provider.switch.js';
 import { ResourceClaims } from './oidc/resource-claims.js';
 import { TokenSizeWatch } from './oidc/token-size.watch.js';
 
@@ -52,7 +54,8 @@ export interface RunningAuthorizationServer {
   /** Where `/healthz`, `/readyz` and `/metrics` answer (MANAGEMENT_HOST, MANAGEMENT_PORT). */
   managementUrl: string;
   app: INestApplication;
-  provider: Provider;
+  /** The oidc-provider instance serving now: a new one takes over when the signing keys change. */
+  readonly provider: Provider;
   store: SealedStore;
   metrics: AuthorizationServerMetrics;
   /** Drains the connections (within SHUTDOWN_GRACE_MS), then closes the store. */
@@ -95,6 +98,7 @@ export async function startAuthorizationServer(
   if (config.PORT === 0 && !env.ISSUER) config.ISSUER = listenUrl;
 
   let usersWatch: { close(): void } | undefined;
+  let keysWatch: { close(): void } | undefined;
   let management: ManagementServer | undefined;
   try {
     management = await startManagementServer({
@@ -119,31 +123,46 @@ export async function startAuthorizationServer(
       refusals: production ? (users) => demoConfigRefusals({ files: [], users }) : undefined,
     });
     const watch = new TokenSizeWatch(config.TOKEN_SIZE_BUDGET_BYTES, logger, metrics);
+    const keyRing = new SigningKeyRing(directory.keys.jwks);
+    if (!directory.keys.generated) keysWatch = watchSigningKeys(config.JWKS_FILE!, keyRing, { logger });
     const resourceClaims = new ResourceClaims(
       directory.resources,
       accounts,
       () => config.ISSUER,
-      directory.jwks.keys[0] as JoseJwk,
+      () => keyRing.current,
     );
-    const provider = createProvider({
-      config,
-      store,
-      accounts,
-      clients: directory.clients,
-      policies: directory.policies,
-      resources: directory.resources,
-      jwks: directory.jwks,
-      resourceClaims,
-      onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
-    });
-    throttleClientAuthentication(provider, store, config.clientAuthThrottle);
-    observeProvider(provider, logger, metrics);
-    watch.watchIdTokens(provider);
+    const providers = new ProviderSwitch(
+      keyRing,
+      (keys) => {
+        const provider = createProvider({
+          config,
+          store,
+          accounts,
+          clients: directory.clients,
+          policies: directory.policies,
+          resources: directory.resources,
+          keys,
+          resourceClaims,
+          onJwtAccessToken: (shaped, audience, clientId) => watch.checkShaped(shaped, audience, clientId),
+        });
+        throttleClientAuthentication(provider, store, config.clientAuthThrottle);
+        watch.watchIdTokens(provider);
+        return provider;
+      },
+      (error) =>
+        // The message only: oidc-provider attaches the key it refused as the cause.
+        logger.error(
+          { err: { message: error.message } },
+          'oidc-provider refused the signing keys now in service: it publishes and signs with the ones before',
+        ),
+    );
+    // Listeners follow the provider to its successors.
+    observeProvider(providers.current, logger, metrics);
 
     const app = await NestFactory.create(
       AuthorizationServerModule.register({
         config,
-        provider,
+        providers,
         store,
         metrics,
         authenticator: accounts,
@@ -160,7 +179,7 @@ export async function startAuthorizationServer(
     app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
-    app.use(mountProvider(provider));
+    app.use(mountProvider(providers));
     // No Nest signal hooks: main.ts drains on SIGTERM, whereas Nest's hook would exit with requests in flight.
     await app.init();
 
@@ -173,12 +192,15 @@ export async function startAuthorizationServer(
       listenUrl,
       managementUrl: management.url,
       app,
-      provider,
+      get provider() {
+        return providers.current;
+      },
       store,
       metrics,
       closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000,
       close: async () => {
         usersWatch?.close();
+        keysWatch?.close();
         const { forced } = await shutdown.drain();
         if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
         await app.close();
@@ -188,6 +210,7 @@ export async function startAuthorizationServer(
     };
   } catch (error) {
     usersWatch?.close();
+    keysWatch?.close();
     httpServer.close();
     await management?.close();
     await rawStore.close();

@@ -7,4 +7,5 @@ export { hashPassword, verifyPassword } from './accounts/password.hasher.js';
 export { loadResources } from './oidc/resources.js';
 export type { ResourceServerDefinition } from './oidc/resources.js';
 export { SIGNING_ALGS, generateJwk, loadJwks } from './keys/jwks.js';
+export { activationOf, isoSeconds, keySchedule, signingKeyProblem } from './keys/key-schedule.js';
 export type { PrivateJwk, PrivateJwks, SigningAlg } from './keys/jwks.js';

@@ -1,4 +1,4 @@
-import type { ClientMetadata, JWK } from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
 import { ConfigFileInvalid } from '@cloakroom/config';
 import type { UserEntry } from './accounts/index.js';
 import type { AuthorizationServerConfig } from './authorization-server.config.js';
@@ -18,7 +18,6 @@ export interface Directory {
   policies: Map<string, ClientPolicy>;
   resources: Map<string, ResourceServerDefinition>;
   keys: SigningKeys;
-  jwks: { keys: JWK[] };
 }
 
 /**
@@ -79,7 +78,6 @@ export async function readDirectory(
       policies: clients.policies,
       resources,
       keys,
-      jwks: keys.jwks as { keys: JWK[] },
     },
   };
 }

@@ -17,10 +17,14 @@ reloads its users file when it changes: no restart needed.
 Signing keys of the authorization server (a private JWKS file, $JWKS_FILE by default):
   cloakroom keys generate [--file <jwks.json>] [--alg RS256] [--force]
       Writes a private JWKS with one signing key (mode 0600).
-  cloakroom keys rotate [--file <jwks.json>] [--alg <alg>]
-      Puts a new key first (it signs from now on); older keys stay published.
-  cloakroom keys remove <kid> [--file <jwks.json>]
+  cloakroom keys rotate [--file <jwks.json>] [--alg <alg>] [--activate-in <duration>]
+      Adds a new key, published at once, that signs from its activation time (activatesAt): after
+      --activate-in (30s, 10m, 1h, 2d; default 10m, longer than APIs take to fetch the JWKS again), or
+      at once with 0. Older keys stay published. A running server switches at that time, no restart.
+  cloakroom keys remove [--file <jwks.json>] [--] <kid>
+      Refuses to remove the only active key.
   cloakroom keys list [--file <jwks.json>]
+      Each key's state: signing, published, or published and activating at a time.
 Algorithms: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA.
 
 Token budget: how heavy is a token, and which limit will it break?

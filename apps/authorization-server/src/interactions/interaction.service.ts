@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import Provider from 'oidc-provider';
+import type Provider from 'oidc-provider';
 import type { InteractionResults, PromptDetail } from 'oidc-provider';
 import { AuthorizationServerConfig } from '../authorization-server.config.js';
 import { ClientPolicies } from '../oidc/client-policies.js';
+import { ProviderSwitch } from '../oidc/provider.switch.js';
 import { AuthorizationServerMetrics } from '../authorization-server.metrics.js';
 import { csrfValid, issueCsrfToken } from './csrf.js';
 import { CsrfRejected, FormInvalid } from './interaction.errors.js';
@@ -27,7 +28,7 @@ export class InteractionService {
   private readonly secure: boolean;
 
   constructor(
-    @Inject(Provider) private readonly provider: Provider,
+    @Inject(ProviderSwitch) private readonly providers: ProviderSwitch,
     @Inject(AuthorizationServerConfig) private readonly config: AuthorizationServerConfig,
     @Inject(ClientPolicies) private readonly policies: ClientPolicies,
     @Inject(Authenticator) private readonly authenticator: Authenticator,
@@ -35,6 +36,11 @@ export class InteractionService {
   ) {
     this.issuerOrigin = new URL(config.ISSUER).origin;
     this.secure = config.ISSUER.startsWith('https://');
+  }
+
+  /** The instance serving now; any one continues an interaction begun on another (its state is in the store). */
+  private get provider(): Provider {
+    return this.providers.current;
   }
 
   async show(req: Request, res: Response): Promise<void> {

@@ -1,1 +1,2 @@
 export * from './jwks.js';
+export * from './key-schedule.js';

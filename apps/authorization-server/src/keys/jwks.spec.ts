@@ -80,6 +80,26 @@ describe(validateJwks.name, () => {
     expect(problems.join('\n')).not.toContain(String(rsa.d).slice(0, 12));
     expect(problemsOf({ keys: [] })).toEqual(['keys: must be a non-empty list of private JWKs']);
   });
+
+  it('takes an activation time as a zoned ISO 8601 date or epoch seconds, and names the key of a bad one', async () => {
+    const good = [1893456000, '2030-01-01T00:00:00Z', '2030-01-01T01:00+01:00', '2030-01-01T00:00:00.5Z'];
+    for (const activatesAt of good) expect(problemsOf({ keys: [{ ...rsa, activatesAt }] })).toEqual([]);
+    const bad = [
+      'tomorrow',
+      '2030-01-01T00:00:00',
+      '2030-02-30T00:00:00Z',
+      '2030-01-01',
+      -1,
+      1.5,
+      true,
+      null,
+    ];
+    for (const activatesAt of bad) {
+      expect(problemsOf({ keys: [ec, { ...rsa, activatesAt }] })).toEqual([
+        `keys[1].activatesAt (key ${rsa.kid}): must be an ISO 8601 date and time with its zone (2030-01-31T12:00:00Z) or epoch seconds`,
+      ]);
+    }
+  });
 });
 
 describe(resolveSigningKeys.name, () => {
@@ -97,6 +117,27 @@ describe(resolveSigningKeys.name, () => {
     const missing = await resolveSigningKeys({ path: join(dir, 'nope.json'), production: false });
     expect(missing.generated).toBe(true);
     expect(missing.warnings).toEqual([`JWKS file ${join(dir, 'nope.json')} does not exist`]);
+  });
+
+  it('refuses a file in which no key is active yet: nothing could sign', async () => {
+    const path = join(dir, 'not-yet.json');
+    const later = await generateJwk('RS256');
+    const soon = await generateJwk('RS256');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        keys: [
+          { ...later, activatesAt: '2999-01-01T00:00:00Z' },
+          { ...soon, activatesAt: '2998-06-30T12:00:00+02:00' },
+        ],
+      }),
+      { mode: 0o600 },
+    );
+    const refused = await resolveSigningKeys({ path, production: false }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JwksFileInvalid);
+    expect((refused as JwksFileInvalid).problems).toEqual([
+      `no key is active yet, so nothing can sign: the first, ${soon.kid}, activates at 2998-06-30T10:00:00Z`,
+    ]);
   });
 
   it('refuses to run without a key file in production', async () => {

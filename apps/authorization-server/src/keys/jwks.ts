@@ -4,6 +4,7 @@ import { ArrayNotEmpty } from 'class-validator';
 import { ConfigFileInvalid, isMapping, loadConfigFile } from '@cloakroom/config';
 import type { ConfigFile, ConfigFileSource } from '@cloakroom/config';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { activationOf, signingKeyProblem } from './key-schedule.js';
 
 /** Signing algorithms accepted for the provider's keys (all of them supported by oidc-provider). */
 export const SIGNING_ALGS = [
@@ -34,10 +35,20 @@ export interface PrivateJwk {
   kid: string;
   alg: SigningAlg;
   use?: 'sig';
+  /**
+   * When the key may start signing: an ISO 8601 date and time with its zone (`2030-01-31T12:00:00Z`) or epoch
+   * seconds. Until then it is only published, so that whoever verifies tokens has it before the first token it
+   * signs. None: active from the start. A member of this private file only, never published.
+   */
+  activatesAt?: string | number;
   [member: string]: unknown;
 }
 
-/** A private JWKS: the first key signs, the others stay published so tokens they signed still verify. */
+/**
+ * A private JWKS: every key is published; the one that signs is the key whose activation time is the latest one
+ * passed (keys without one count as the oldest, and between equals the first in the file wins: without any
+ * activation time, the first key signs). Older keys stay published so tokens they signed still verify.
+ */
 export interface PrivateJwks {
   keys: PrivateJwk[];
 }
@@ -75,11 +86,17 @@ const JWKS_FILE: ConfigFile<JwksFile> = {
       else if (kids.has(key.kid)) problems.push(`${at}.kid: ${key.kid} is used twice`);
       else kids.add(key.kid);
       problems.push(...keyProblems(key).map((problem) => `${at}${problem}`));
+      if (key.activatesAt !== undefined && activationOf(key as PrivateJwk) === undefined) {
+        const named = typeof key.kid === 'string' && key.kid ? ` (key ${key.kid})` : '';
+        problems.push(`${at}.activatesAt${named}: ${ACTIVATES_AT_EXPECTED}`);
+      }
     });
     return problems;
   },
 };
 
+const ACTIVATES_AT_EXPECTED =
+  'must be an ISO 8601 date and time with its zone (2030-01-31T12:00:00Z) or epoch seconds';
 /** No signing keys in production: keys made up at boot would not survive a restart or be shared. */
 export class SigningKeysMissing extends Error {
   override readonly name = 'SigningKeysMissing';
@@ -168,7 +185,7 @@ export interface SigningKeys {
 }
 
 /**
- * The provider's signing keys: the JWKS file when there is one; in development without one, a key
+ * The provider's signing keys: the JWKS file when there is one (with a key active now: JwksFileInvalid otherwise); in development without one, a key
  * generated in memory (tokens stop verifying at the next restart); in production, SigningKeysMissing.
  */
 export async function resolveSigningKeys(options: {
@@ -184,6 +201,8 @@ export async function resolveSigningKeys(options: {
     return { jwks: { keys: [await generateJwk('RS256')] }, generated: true, warnings };
   }
   const jwks = loadJwks(path);
+  const cannotSign = signingKeyProblem(jwks, Date.now());
+  if (cannotSign) throw new JwksFileInvalid(path, [cannotSign]);
   const warnings: string[] = [];
   const exposure =
     process.platform === 'win32'

@@ -1,10 +1,11 @@
 import Provider from 'oidc-provider';
-import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { sealedOidcAdapter } from '@cloakroom/oidc-adapter';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import type { ShapedToken } from '@cloakroom/token-budget';
 import type { AuthorizationServerConfig } from '../authorization-server.config.js';
 import type { ClientPolicy } from '../clients/index.js';
+import type { KeysInService } from '../keys/signing-key.ring.js';
 import { errorPage } from '../interactions/pages.js';
 import { DPOP_SIGNING_ALGORITHMS, providerFeatures } from './provider.features.js';
 import { pinIssuerOrigin } from './provider.mount.js';
@@ -28,7 +29,8 @@ export interface ProviderParts {
   clients: ClientMetadata[];
   policies: Map<string, ClientPolicy>;
   resources: Map<string, ResourceServerDefinition>;
-  jwks: { keys: JWK[] };
+  /** The keys this instance publishes and signs with, for its whole life (see ProviderSwitch). */
+  keys: KeysInService;
   /** The groups each API may see, and the shape of its tokens under its byte budget. */
   resourceClaims: ResourceClaims;
   /** Sees every JWT access token as shaped, before it is signed (the token size watch). */
@@ -53,7 +55,7 @@ const CLAIMS = {
 
 export function createProvider(parts: ProviderParts): Provider {
   const { config, resources, policies } = parts;
-  const signingAlg = ((parts.jwks.keys[0]?.alg as string | undefined) ?? 'RS256') as 'RS256';
+  const signing = { alg: parts.keys.signing.alg, kid: parts.keys.signing.kid };
 
   const scopes = ['openid', 'offline_access', ...Object.keys(CLAIMS).filter((s) => s !== 'openid')];
   // A client asks only for the scopes its policy lists: identity scopes through oidc-provider's own
@@ -83,7 +85,7 @@ export function createProvider(parts: ProviderParts): Provider {
     fetch: outgoingFetch as Configuration['fetch'],
     adapter: sealedOidcAdapter(parts.store, { defaultTtlSeconds: config.OIDC_STORE_DEFAULT_TTL_SECONDS }),
     clients,
-    jwks: parts.jwks as Configuration['jwks'],
+    jwks: parts.keys.provider as Configuration['jwks'],
     cookies: { keys: config.cookieKeys },
     claims: CLAIMS,
     scopes,
@@ -127,7 +129,7 @@ export function createProvider(parts: ProviderParts): Provider {
       DeviceCode: 600,
       BackchannelAuthenticationRequest: 600,
     },
-    features: providerFeatures({ config, policies, resources, signingAlg }),
+    features: providerFeatures({ config, policies, resources, signing }),
     enabledJWA: { dPoPSigningAlgValues: DPOP_SIGNING_ALGORITHMS },
     async extraTokenClaims(_ctx, token) {
       if (!('accountId' in token) || !token.accountId) return undefined;
@@ -136,7 +138,7 @@ export function createProvider(parts: ProviderParts): Provider {
     formats: {
       customizers: {
         async jwt(_ctx, token, jwt) {
-          const shaped = parts.resourceClaims.shape(jwt.payload as Record<string, unknown>);
+          const shaped = parts.resourceClaims.shape(jwt.payload as Record<string, unknown>, parts.keys);
           jwt.payload = shaped.payload as typeof jwt.payload;
           parts.onJwtAccessToken?.(shaped, String(jwt.payload.aud), token.clientId);
         },

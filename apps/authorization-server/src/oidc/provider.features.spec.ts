@@ -8,7 +8,7 @@ describe(providerFeatures.name, () => {
     config: loadConfig(AuthorizationServerConfig, {}),
     policies: new Map(),
     resources: new Map(),
-    signingAlg: 'RS256',
+    signing: { alg: 'RS256', kid: 'k1' },
   }) as Record<string, { enabled: boolean }>;
 
   it("sets every one of oidc-provider's features, none left to its default", async () => {

@@ -14,14 +14,15 @@ export interface FeatureParts {
   config: AuthorizationServerConfig;
   policies: Map<string, ClientPolicy>;
   resources: Map<string, ResourceServerDefinition>;
-  signingAlg: string;
+  /** The key that signs access tokens. */
+  signing: { alg: string; kid: string };
 }
 
 /**
  * Every oidc-provider feature, each set on purpose: a provider upgrade that turns on a new default does not
  * reach discovery unnoticed (provider.features.spec.ts compares this list with oidc-provider's own).
  */
-export function providerFeatures({ config, policies, resources, signingAlg }: FeatureParts): Features {
+export function providerFeatures({ config, policies, resources, signing }: FeatureParts): Features {
   /** Client ids allowed to introspect the tokens of each audience: the resource server's own clients. */
   const introspectorsByAudience = new Map(
     [...resources.values()].map((r) => [r.audience ?? r.indicator, new Set(r.introspectionClients)]),
@@ -112,7 +113,9 @@ export function providerFeatures({ config, policies, resources, signingAlg }: Fe
           audience: resource.audience ?? resource.indicator,
           accessTokenTTL: resource.accessTokenTTL ?? config.ACCESS_TOKEN_TTL_SECONDS,
           accessTokenFormat: resource.accessTokenFormat,
-          ...(resource.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: signingAlg as 'RS256' } } } : {}),
+          ...(resource.accessTokenFormat === 'jwt'
+            ? { jwt: { sign: { alg: signing.alg as 'RS256', kid: signing.kid } } }
+            : {}),
         };
       },
     },

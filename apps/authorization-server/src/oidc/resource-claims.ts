@@ -8,6 +8,7 @@ import {
   signatureLength,
 } from '@cloakroom/token-budget';
 import type { ShapedToken, TokenEnvelope } from '@cloakroom/token-budget';
+import type { KeysInService } from '../keys/signing-key.ring.js';
 import type { AccountDirectory } from './provider.factory.js';
 import type { ResourceServerDefinition } from './resources.js';
 
@@ -24,6 +25,16 @@ interface Resource {
   admits: (group: string) => boolean;
 }
 
+/** What signing and verifying need of one set of keys in service, made once per set. */
+interface KeyUse {
+  envelope: TokenEnvelope;
+  signing: JWK;
+  /** Imported when first needed. */
+  signingKey?: Promise<CryptoKey | KeyObject | Uint8Array>;
+  verifyKeys: JWTVerifyGetKey;
+  algorithms: string[];
+}
+
 /**
  * What each API sees of a user: only the groups its patterns admit, in an access token that stays under its byte
  * budget. Claims that would push the token over are moved to OpenID Connect distributed claims, answered by
@@ -32,15 +43,14 @@ interface Resource {
  */
 export class ResourceClaims {
   private readonly byAudience: Map<string, Resource>;
-  private readonly envelope: TokenEnvelope;
-  private readonly verifyKeys: JWTVerifyGetKey;
-  private signingKey?: Promise<CryptoKey | KeyObject | Uint8Array>;
+  private readonly keyUses = new WeakMap<KeysInService, KeyUse>();
 
   constructor(
     resources: Map<string, ResourceServerDefinition>,
     private readonly accounts: AccountDirectory,
     private readonly issuer: () => string,
-    private readonly signing: JWK,
+    /** The keys in service now: answers are signed with its signing key, tokens checked against all it publishes. */
+    private readonly keys: () => KeysInService,
   ) {
     this.byAudience = new Map(
       [...resources.values()].map((definition) => [
@@ -48,14 +58,6 @@ export class ResourceClaims {
         { definition, admits: groupMatcher(definition.groups) },
       ]),
     );
-    const alg = signing.alg ?? 'RS256';
-    const modulusBytes = signing.n ? Buffer.from(signing.n, 'base64url').length : undefined;
-    this.envelope = {
-      header: { alg, typ: 'at+jwt', ...(signing.kid ? { kid: signing.kid } : {}) },
-      signatureBytes: signatureLength(alg, modulusBytes),
-    };
-    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicKey } = signing;
-    this.verifyKeys = createLocalJWKSet({ keys: [publicKey] });
   }
 
   get claimsEndpoint(): string {
@@ -76,12 +78,18 @@ export class ResourceClaims {
     };
   }
 
-  /** The payload of a JWT access token as it should be signed: under its resource's budget. */
-  shape(payload: Record<string, unknown>): ShapedToken {
+  /**
+   * The payload of a JWT access token as it should be signed: under its resource's budget, measured with the
+   * header and signature of the keys that sign it (those of the provider instance issuing it).
+   */
+  shape(payload: Record<string, unknown>, keys: KeysInService = this.keys()): ShapedToken {
     const audience = typeof payload.aud === 'string' ? payload.aud : undefined;
     const budgetBytes =
       (audience && this.byAudience.get(audience)?.definition.tokenBudgetBytes) || DEFAULT_TOKEN_BUDGET_BYTES;
-    return shapeAccessToken(payload, this.envelope, { budgetBytes, claimsEndpoint: this.claimsEndpoint });
+    return shapeAccessToken(payload, this.use(keys).envelope, {
+      budgetBytes,
+      claimsEndpoint: this.claimsEndpoint,
+    });
   }
 
   /**
@@ -89,30 +97,52 @@ export class ResourceClaims {
    * subject and audience, expiring with the token, carrying the claims the token names as distributed.
    */
   async answer(accessToken: string): Promise<string> {
-    const payload = await this.verify(accessToken);
+    const keys = this.use(this.keys());
+    const payload = await this.verify(accessToken, keys);
     const names = Object.entries((payload._claim_names ?? {}) as Record<string, unknown>)
       .filter(([, source]) => source === DISTRIBUTED_SOURCE)
       .map(([name]) => name);
     const extra = (await this.extraClaims(String(payload.sub), payload.aud)) ?? {};
     const claims = Object.fromEntries(names.filter((n) => n in extra).map((n) => [n, extra[n]]));
     if (names.includes('groups')) claims.groups ??= [];
-    this.signingKey ??= importJWK(this.signing, this.envelope.header.alg as string);
+    const alg = keys.envelope.header.alg as string;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: this.envelope.header.alg as string, typ: 'JWT', kid: this.signing.kid })
+      .setProtectedHeader({ alg, typ: 'JWT', kid: keys.signing.kid })
       .setIssuer(this.issuer())
       .setSubject(String(payload.sub))
       .setAudience(payload.aud as string)
       .setIssuedAt()
       .setExpirationTime(payload.exp as number)
-      .sign(await this.signingKey);
+      .sign(await (keys.signingKey ??= importJWK(keys.signing, alg)));
   }
 
-  private async verify(accessToken: string): Promise<Record<string, unknown>> {
+  private use(keys: KeysInService): KeyUse {
+    let use = this.keyUses.get(keys);
+    if (!use) {
+      const signing = keys.signing as JWK;
+      const alg = signing.alg ?? 'RS256';
+      const modulusBytes = signing.n ? Buffer.from(signing.n, 'base64url').length : undefined;
+      use = {
+        envelope: {
+          header: { alg, typ: 'at+jwt', ...(signing.kid ? { kid: signing.kid } : {}) },
+          signatureBytes: signatureLength(alg, modulusBytes),
+        },
+        signing,
+        // A token signed before the last change of keys still verifies while its key is published.
+        verifyKeys: createLocalJWKSet({ keys: keys.published as JWK[] }),
+        algorithms: [...new Set(keys.published.map((key) => String(key.alg)))],
+      };
+      this.keyUses.set(keys, use);
+    }
+    return use;
+  }
+
+  private async verify(accessToken: string, keys: KeyUse): Promise<Record<string, unknown>> {
     try {
-      const { payload } = await jwtVerify(accessToken, this.verifyKeys, {
+      const { payload } = await jwtVerify(accessToken, keys.verifyKeys, {
         issuer: this.issuer(),
         typ: 'at+jwt',
-        algorithms: [this.envelope.header.alg as string],
+        algorithms: keys.algorithms,
         requiredClaims: ['sub', 'exp', 'aud'],
       });
       if (typeof payload.aud !== 'string' || !this.byAudience.has(payload.aud)) {
