@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestCertificates } from '../support/tls-certificates.js';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
@@ -62,7 +64,7 @@ const SCHEMAS: Record<string, { new (data: never): { validate(): void } }> = {
 let work: string;
 const rendered = new Map<string, K8sObject[]>();
 
-beforeAll(() => {
+beforeAll(async () => {
   const kustomize = findKustomize();
   if (!kustomize) {
     throw new Error(
@@ -83,7 +85,10 @@ beforeAll(() => {
     },
   });
   createSecrets();
-  writeFileSync(join(work, 'kubernetes/secrets/redis-tls/ca.crt'), '-----BEGIN CERTIFICATE-----\n');
+  // A real CA certificate: the store's settings check reads the file as the pods would.
+  const certificates = await createTestCertificates();
+  copyFileSync(certificates.ca, join(work, 'kubernetes/secrets/redis-tls/ca.crt'));
+  certificates.remove();
   for (const overlay of OVERLAYS) {
     rendered.set(overlay, parseObjects(kustomize(join(work, 'kubernetes/overlays', overlay))));
   }
