@@ -39,7 +39,7 @@ if (process.env.REDIS_URL) {
   }
   if (!(await reachable(redisUrl))) {
     console.error(
-      `No Redis answers at REDIS_URL=${withoutPassword(process.env.REDIS_URL)}. Start one (\`docker compose up -d redis\`) or unset REDIS_URL.`,
+      `No Redis answers at REDIS_URL=${withoutPassword(process.env.REDIS_URL)}. Start one (\`redis-server\`, or \`docker run -d -p 127.0.0.1:6379:6379 redis:7-alpine\`) or unset REDIS_URL.`,
     );
     process.exit(1);
   }
@@ -47,7 +47,7 @@ if (process.env.REDIS_URL) {
 } else {
   console.warn(
     'Store: REDIS_URL is not set, so every service keeps its data in its own memory (lost at restart).\n' +
-      'For Redis: `docker compose up -d redis` and `REDIS_URL=redis://127.0.0.1:6379 npm start`.',
+      'For Redis: `redis-server` (or `docker run -d -p 127.0.0.1:6379:6379 redis:7-alpine`) and `REDIS_URL=redis://127.0.0.1:6379 npm start`.',
   );
   env.STORE_BACKEND = 'memory';
 }

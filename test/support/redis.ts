@@ -31,7 +31,7 @@ export async function requireRedis(): Promise<Redis> {
   } catch {
     client.disconnect();
     throw new Error(
-      `Redis is not reachable at REDIS_URL=${url}: start one (\`docker compose up -d redis\` or \`redis-server --port 6379\`) or point REDIS_URL at a running Redis.`,
+      `Redis is not reachable at REDIS_URL=${url}: start one (\`redis-server --port 6379\`, or \`docker run -d -p 127.0.0.1:6379:6379 redis:7-alpine\`) or point REDIS_URL at a running Redis.`,
     );
   }
 }

@@ -6,7 +6,9 @@ const { startGateway } = await import('./bootstrap.js');
 
 try {
   const gateway = await startGateway(process.env);
-  console.warn(`Cloakroom gateway listening on ${gateway.url}`);
+  console.warn(
+    `Cloakroom gateway listening on ${gateway.url} (health and metrics on ${gateway.managementUrl})`,
+  );
   closeOnSignals(() => gateway.close(), gateway.closeDeadlineMs);
 } catch (error) {
   if (error instanceof ConfigInvalid) {
