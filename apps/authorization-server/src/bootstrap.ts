@@ -16,6 +16,8 @@ import {
   MANAGEMENT_PORTS,
   OpsConfig,
   PinoNestLogger,
+  TRACES_FLUSH_MS,
+  TracingConfig,
   accessLogMiddleware,
   createLogger,
   createRegistry,
@@ -23,8 +25,9 @@ import {
   managementPort,
   opsConfigProblems,
   startManagementServer,
+  startTracing,
 } from '@cloakroom/ops';
-import type { ManagementServer } from '@cloakroom/ops';
+import type { ManagementServer, TracingOptions } from '@cloakroom/ops';
 import {
   AuthorizationServerConfig,
   authorizationServerConfigProblems,
@@ -61,24 +64,33 @@ export interface RunningAuthorizationServer {
   closeDeadlineMs: number;
 }
 
+export interface AuthorizationServerOptions {
+  /** Takes the spans in place of the OTLP exporter when tracing is on (tests). */
+  spanExporter?: TracingOptions['exporter'];
+}
+
 /**
  * Validates the configuration, loads users, clients and keys, and starts the authorization server.
  * With PORT=0 and no ISSUER, the issuer is the address it got.
  */
 export async function startAuthorizationServer(
   env: Record<string, string | undefined> = process.env,
+  options: AuthorizationServerOptions = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
-  const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, directory } = await checkStartup(
-    env,
-    production,
-  );
+  const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, tracingConfig, directory } =
+    await checkStartup(env, production);
   const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
   const registry = createRegistry();
   const metrics = new AuthorizationServerMetrics(registry);
+  const tracing = startTracing(tracingConfig, {
+    serviceName: 'authorization-server',
+    exporter: options.spanExporter,
+    logger,
+  });
   const rawStore = createSealedStore(storeConfig);
-  const store = instrumentStore(rawStore, registry);
+  const store = instrumentStore(rawStore, registry, tracing);
   const health = new Health(shutdown).addCheck('store_unavailable', () => store.ping());
 
   // Connected before the first request: with the offline queue off, a command sent while the client is still
@@ -157,6 +169,7 @@ export async function startAuthorizationServer(
     server.disable('x-powered-by');
     server.set('trust proxy', config.TRUST_PROXY);
     app.useGlobalFilters(new AuthorizationServerExceptionFilter(config.APP_NAME, logger));
+    if (tracing) app.use(tracing.middleware());
     app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
@@ -176,7 +189,7 @@ export async function startAuthorizationServer(
       provider,
       store,
       metrics,
-      closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000,
+      closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000 + (tracing ? TRACES_FLUSH_MS : 0),
       close: async () => {
         usersWatch?.close();
         const { forced } = await shutdown.drain();
@@ -184,6 +197,7 @@ export async function startAuthorizationServer(
         await app.close();
         await management?.close();
         await rawStore.close();
+        await tracing?.shutdown();
       },
     };
   } catch (error) {
@@ -191,6 +205,7 @@ export async function startAuthorizationServer(
     httpServer.close();
     await management?.close();
     await rawStore.close();
+    await tracing?.shutdown();
     throw error;
   }
 }
@@ -216,6 +231,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
   const ops = checkConfig(OpsConfig, env, (c) =>
     opsConfigProblems(c, { port: server.config.PORT, defaultPort: MANAGEMENT_PORTS.authorizationServer }),
   );
+  const tracing = checkConfig(TracingConfig, env);
   const files = await readDirectory(server.config, env, production);
   const problems = [
     ...server.problems,
@@ -223,6 +239,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     ...accounts.problems,
     ...shutdown.problems,
     ...ops.problems,
+    ...tracing.problems,
     ...files.problems,
   ];
   if (problems.length > 0 || !files.directory) throw new StartupInvalid(problems);
@@ -232,6 +249,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     accountsConfig: accounts.config,
     shutdownConfig: shutdown.config,
     opsConfig: ops.config,
+    tracingConfig: tracing.config,
     directory: files.directory,
   };
 }
