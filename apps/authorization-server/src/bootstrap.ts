@@ -84,7 +84,7 @@ export async function startAuthorizationServer(
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
   const registry = createRegistry();
   const metrics = new AuthorizationServerMetrics(registry);
-  const tracing = startTracing(tracingConfig, {
+  const tracing = await startTracing(tracingConfig, {
     serviceName: 'authorization-server',
     exporter: options.spanExporter,
     logger,

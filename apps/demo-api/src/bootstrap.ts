@@ -88,7 +88,7 @@ export async function startDemoApi(
   const logger = createLogger('demo-api', config.LOG_LEVEL);
   const registry = createRegistry();
   const health = new Health(shutdown);
-  const tracing = startTracing(tracingSettings.config, {
+  const tracing = await startTracing(tracingSettings.config, {
     serviceName: 'demo-api',
     exporter: options.spanExporter,
     logger,

@@ -53,7 +53,7 @@ export async function startGateway(
   const { config, shutdownConfig, opsConfig, tracingConfig } = loadSettings(env);
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const registry = createRegistry();
-  const tracing = startTracing(tracingConfig, {
+  const tracing = await startTracing(tracingConfig, {
     serviceName: 'gateway',
     exporter: options.spanExporter,
     logger,

@@ -36,11 +36,11 @@ async function serve(listener: RequestListener): Promise<string> {
 const ON = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' };
 
 /** Tracing for a test, its spans in memory. */
-function tracingWith(env: Record<string, string> = ON, serviceName = 'test-app') {
+async function tracingWith(env: Record<string, string> = ON, serviceName = 'test-app') {
   const exporter = new InMemorySpanExporter();
   const { config, problems } = checkConfig(TracingConfig, env);
   expect(problems).toEqual([]);
-  const tracing = startTracing(config, { serviceName, exporter })!;
+  const tracing = (await startTracing(config, { serviceName, exporter }))!;
   started.push(tracing);
   return { tracing, exporter };
 }
@@ -59,11 +59,11 @@ const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
 const TRACEPARENT_FIELD = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
 describe(TracingConfig.name, () => {
-  it('is off without an endpoint, and posts to <endpoint>/v1/traces or to the traces endpoint as it is', () => {
+  it('is off without an endpoint, and posts to <endpoint>/v1/traces or to the traces endpoint as it is', async () => {
     const endpoint = (env: Record<string, string>) => tracesEndpoint(checkConfig(TracingConfig, env).config);
     expect(endpoint({})).toBeUndefined();
     expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: '' })).toBeUndefined();
-    expect(startTracing(checkConfig(TracingConfig, {}).config, { serviceName: 'x' })).toBeUndefined();
+    expect(await startTracing(checkConfig(TracingConfig, {}).config, { serviceName: 'x' })).toBeUndefined();
     expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(
       'http://collector:4318/v1/traces',
     );
@@ -102,7 +102,7 @@ describe(TracingConfig.name, () => {
 
 describe('Tracing', () => {
   it("continues the caller's traceparent in a server span named by the route template, with method, route and status only", async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     const url = await serve((req, res) =>
       tracing.serve(req, res, undefined, () => {
         res.statusCode = 201;
@@ -129,7 +129,7 @@ describe('Tracing', () => {
   });
 
   it('starts a trace of its own for a request without a valid traceparent, and names a 404 that matched nothing by its method', async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     const url = await serve((req, res) =>
       tracing.serve(req, res, undefined, () => {
         res.statusCode = 404;
@@ -150,7 +150,7 @@ describe('Tracing', () => {
   });
 
   it('takes the route Express matched, and marks a 5xx as an error', async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     const app = express();
     app.use(tracing.middleware());
     app.get('/interaction/:uid', (_req, res) => {
@@ -165,7 +165,7 @@ describe('Tracing', () => {
   });
 
   it("keeps the request's context through its body events: spans and trace fields made after the body is read belong to the server span", async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     let sent: Record<string, string> = {};
     const url = await serve((req, res) =>
       tracing.serve(req, res, '/upload', () => {
@@ -193,7 +193,7 @@ describe('Tracing', () => {
   });
 
   it("records a failure's type and status, never its message, and passes it on", async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     class RefreshRejected extends Error {
       override readonly name = 'RefreshRejected';
     }
@@ -211,14 +211,14 @@ describe('Tracing', () => {
     expect(JSON.stringify({ name, attributes, events, links, status })).not.toContain('rt-secret-value');
   });
 
-  it('gives no trace fields outside a span', () => {
-    const { tracing } = tracingWith();
+  it('gives no trace fields outside a span', async () => {
+    const { tracing } = await tracingWith();
     expect(tracing.headers()).toEqual({});
   });
 
   it('keeps the spans of two apps in one process apart, each under its own service name', async () => {
-    const first = tracingWith(ON, 'first');
-    const second = tracingWith(ON, 'second');
+    const first = await tracingWith(ON, 'first');
+    const second = await tracingWith(ON, 'second');
     await first.tracing.span('one', {}, () =>
       second.tracing.span('two', {}, async () => second.tracing.headers()),
     );
@@ -232,7 +232,7 @@ describe('Tracing', () => {
   });
 
   it("with traceidratio, records no more than the share asked, whatever the caller's flag says, and still passes the trace on", async () => {
-    const { tracing, exporter } = tracingWith({
+    const { tracing, exporter } = await tracingWith({
       ...ON,
       OTEL_TRACES_SAMPLER: 'traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0',
@@ -249,7 +249,7 @@ describe('Tracing', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
     expect(sent.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
 
-    const parentBased = tracingWith({
+    const parentBased = await tracingWith({
       ...ON,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0',
@@ -264,7 +264,7 @@ describe('instrumentStore with tracing', () => {
   afterAll(() => raw.close());
 
   it('makes each operation within a trace a span, and none for work outside any', async () => {
-    const { tracing, exporter } = tracingWith();
+    const { tracing, exporter } = await tracingWith();
     const store = instrumentStore(raw, new Registry(), tracing);
     const secret = newSecret();
     await store.ping();
@@ -302,7 +302,7 @@ describe('export over OTLP/HTTP', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-key,x-tenant=cloakroom',
       OTEL_SERVICE_NAME: 'gateway-eu-1',
     });
-    const tracing = startTracing(config, { serviceName: 'gateway' })!;
+    const tracing = (await startTracing(config, { serviceName: 'gateway' }))!;
     await tracing.span('store get', { attributes: { 'cloakroom.store.operation': 'get' } }, async () => 1);
     await tracing.shutdown();
 
@@ -321,13 +321,13 @@ describe('export over OTLP/HTTP', () => {
       res.writeHead(401).end(`unknown key ${req.headers.authorization}`);
     });
     const { logger, entries } = capturedLogger();
-    const refused = startTracing(
+    const refused = (await startTracing(
       checkConfig(TracingConfig, {
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${refusing}/custom/path`,
         OTEL_EXPORTER_OTLP_HEADERS: 'authorization=collector-key',
       }).config,
       { serviceName: 'gateway', logger },
-    )!;
+    ))!;
     await refused.span('lost', {}, async () => undefined);
     await refused.shutdown();
     expect(entries()).toEqual([
