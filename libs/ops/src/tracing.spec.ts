@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
@@ -147,6 +147,52 @@ describe('Tracing', () => {
     expect(ended.map((s) => s.parentSpanContext)).toEqual([undefined, undefined, undefined]);
     expect(ended.every((s) => s.attributes['http.route'] === undefined)).toBe(true);
     expect(new Set(ended.map((s) => s.spanContext().traceId)).size).toBe(3);
+  });
+
+  it("takes any trace fields a client sends without failing: a malformed traceparent starts a trace, a tracestate is kept within W3C's bounds", async () => {
+    const { tracing, exporter } = await tracingWith();
+    const forwarded: Array<Record<string, string>> = [];
+    const url = await serve((req, res) =>
+      tracing.serve(req, res, '/x', () => {
+        void tracing.span('call', { kind: 'client' }, async () => {
+          forwarded.push(tracing.headers());
+          res.end();
+        });
+      }),
+    );
+    const hostile: Array<Record<string, string | string[]>> = [
+      { traceparent: 'x'.repeat(8000) },
+      { traceparent: `ff-${TRACE_ID}-${CALLER_SPAN}-01` },
+      { traceparent: `00-${TRACE_ID.toUpperCase()}-${CALLER_SPAN}-01` },
+      { traceparent: `00-${TRACE_ID}-${'0'.repeat(16)}-01` },
+      { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01-extra` },
+      { traceparent: [TRACEPARENT, `00-${'1'.repeat(32)}-${CALLER_SPAN}-01`] },
+      {
+        traceparent: TRACEPARENT,
+        tracestate: Array.from({ length: 100 }, (_, i) => `k${i}=v${i}`).join(','),
+      },
+      { traceparent: TRACEPARENT, tracestate: `a=${'b'.repeat(6000)},=,,;;, c=d ,ü=1,k=ü` },
+      { traceparent: TRACEPARENT, tracestate: ['a=1', 'b=2', 'a=3'] },
+    ];
+    for (const headers of hostile) {
+      const status = await new Promise<number>((resolve, reject) =>
+        request(url, { headers }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end(),
+      );
+      expect(status).toBe(200);
+    }
+    const ended = await spans(exporter, hostile.length * 2);
+    expect(ended.filter((s) => s.kind === SpanKind.SERVER)).toHaveLength(hostile.length);
+    for (const fields of forwarded) {
+      expect(fields.traceparent).toMatch(TRACEPARENT_FIELD);
+      expect((fields.tracestate ?? '').length).toBeLessThanOrEqual(32 * 257);
+      expect((fields.tracestate ?? '').split(',').filter(Boolean).length).toBeLessThanOrEqual(32);
+    }
+    expect(forwarded).toHaveLength(hostile.length);
   });
 
   it('takes the route Express matched, and marks a 5xx as an error', async () => {
