@@ -12,8 +12,16 @@ export interface TraceSpan {
  * one nothing is traced, and a client's `traceparent` goes upstream as any other field.
  */
 export interface BffTracing {
-  /** A server span for the request, continuing its `traceparent`; `next` runs in its context. */
-  serve(req: IncomingMessage, res: ServerResponse, route: string | undefined, next: () => void): void;
+  /**
+   * A server span for the request, continuing its `traceparent`; `next` runs in its context, and with
+   * `bindListeners` (the default) so do the listeners of the request and the response. `route` names the span.
+   */
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: () => void,
+    options?: { route?: string; bindListeners?: boolean },
+  ): void;
   /** Runs `work` in a child span of the current one. Attributes are fixed words, numbers and templates only. */
   span<T>(
     name: string,

@@ -27,7 +27,7 @@ import type { Logger } from 'pino';
 import { routeOf } from './access-log.js';
 import type { TracingConfig } from './tracing.config.js';
 import { TRACES_FLUSH_MS } from './tracing.js';
-import type { SpanAttributes, TracedSpanOptions, TracingOptions } from './tracing.js';
+import type { ServeOptions, SpanAttributes, TracedSpanOptions, TracingOptions } from './tracing.js';
 
 const UNTRACED: SpanAttributes = { setAttribute: () => undefined };
 const propagator = new W3CTraceContextPropagator();
@@ -87,13 +87,14 @@ export class Tracing {
   }
 
   /**
-   * A server span for one request, continuing the caller's `traceparent` (or starting a trace), with `next`, what it
-   * starts and the listeners of the request and of the response (a body read to its end) in its context. Named
-   * `<method> <route>` once the answer is done: `route` when the caller knows it, else the route the framework
+   * A server span for one request, continuing the caller's `traceparent` (or starting a trace), with `next` and what
+   * it starts in its context, and by default the listeners of the request and of the response too. Named
+   * `<method> <route>` once the answer is done: `options.route` when the caller knows it, else the route the framework
    * matched or the path with its id-like segments as `:id`; just the method for a 404 that matched nothing.
    * Attributes: method, route and status; never the path, the query or a header.
    */
-  serve(req: IncomingMessage, res: ServerResponse, route: string | undefined, next: () => void): void {
+  serve(req: IncomingMessage, res: ServerResponse, next: () => void, options: ServeOptions = {}): void {
+    const { route, bindListeners = true } = options;
     const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const method = req.method ?? 'GET';
     const span = this.#tracer.startSpan(
@@ -121,15 +122,16 @@ export class Tracing {
     res.once('finish', end);
     res.once('close', end);
     const context = trace.setSpan(parent, span);
-    this.#contexts.bind(context, req);
-    this.#contexts.bind(context, res);
+    if (bindListeners) {
+      this.#contexts.bind(context, req);
+      this.#contexts.bind(context, res);
+    }
     this.#contexts.with(context, next);
   }
 
   /** {@link serve} as Express (and so Nest) middleware: `app.use(tracing.middleware())`, first. */
   middleware() {
-    return (req: IncomingMessage, res: ServerResponse, next: () => void): void =>
-      this.serve(req, res, undefined, next);
+    return (req: IncomingMessage, res: ServerResponse, next: () => void): void => this.serve(req, res, next);
   }
 
   /**

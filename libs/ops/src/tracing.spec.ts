@@ -104,7 +104,7 @@ describe('Tracing', () => {
   it("continues the caller's traceparent in a server span named by the route template, with method, route and status only", async () => {
     const { tracing, exporter } = await tracingWith();
     const url = await serve((req, res) =>
-      tracing.serve(req, res, undefined, () => {
+      tracing.serve(req, res, () => {
         res.statusCode = 201;
         res.end('done');
       }),
@@ -131,7 +131,7 @@ describe('Tracing', () => {
   it('starts a trace of its own for a request without a valid traceparent, and names a 404 that matched nothing by its method', async () => {
     const { tracing, exporter } = await tracingWith();
     const url = await serve((req, res) =>
-      tracing.serve(req, res, undefined, () => {
+      tracing.serve(req, res, () => {
         res.statusCode = 404;
         res.end();
       }),
@@ -153,12 +153,17 @@ describe('Tracing', () => {
     const { tracing, exporter } = await tracingWith();
     const forwarded: Array<Record<string, string>> = [];
     const url = await serve((req, res) =>
-      tracing.serve(req, res, '/x', () => {
-        void tracing.span('call', { kind: 'client' }, async () => {
-          forwarded.push(tracing.headers());
-          res.end();
-        });
-      }),
+      tracing.serve(
+        req,
+        res,
+        () => {
+          void tracing.span('call', { kind: 'client' }, async () => {
+            forwarded.push(tracing.headers());
+            res.end();
+          });
+        },
+        { route: '/x' },
+      ),
     );
     const hostile: Array<Record<string, string | string[]>> = [
       { traceparent: 'x'.repeat(8000) },
@@ -213,19 +218,28 @@ describe('Tracing', () => {
   it("keeps the request's context through its body events: spans and trace fields made after the body is read belong to the server span", async () => {
     const { tracing, exporter } = await tracingWith();
     let sent: Record<string, string> = {};
-    const url = await serve((req, res) =>
-      tracing.serve(req, res, '/upload', () => {
-        // Listeners run in the context of whatever emits: the connection, unless the server span binds them.
-        req.on('data', () => undefined);
-        req.on('end', () => {
-          void tracing.span('after the body', { kind: 'client' }, async () => {
-            sent = tracing.headers();
-            res.end('ok');
-          });
-        });
-      }),
-    );
-    const response = await fetch(`${url}/upload`, { method: 'POST', body: 'x'.repeat(100_000) });
+    const upload = (bindListeners: boolean) =>
+      serve((req, res) =>
+        tracing.serve(
+          req,
+          res,
+          () => {
+            // Listeners run in the context of whatever emits: the connection, unless the server span binds them.
+            req.on('data', () => undefined);
+            req.on('end', () => {
+              void tracing.span('after the body', { kind: 'client' }, async () => {
+                sent = tracing.headers();
+                res.end('ok');
+              });
+            });
+          },
+          { route: '/upload', bindListeners },
+        ),
+      );
+    const response = await fetch(`${await upload(true)}/upload`, {
+      method: 'POST',
+      body: 'x'.repeat(100_000),
+    });
     await response.arrayBuffer();
 
     const ended = await spans(exporter, 2);
@@ -236,6 +250,19 @@ describe('Tracing', () => {
     const [, traceId, spanId] = TRACEPARENT_FIELD.exec(sent.traceparent ?? '') ?? [];
     expect(traceId).toBe(server.spanContext().traceId);
     expect(spanId).toBe(child.spanContext().spanId);
+
+    // Without the binding (a handler that only awaits needs none), the listener is outside the request's trace.
+    exporter.reset();
+    const unbound = await fetch(`${await upload(false)}/upload`, {
+      method: 'POST',
+      body: 'x'.repeat(100_000),
+    });
+    await unbound.arrayBuffer();
+    const apart = await spans(exporter, 2);
+    const alone = apart.find((s) => s.name === 'after the body')!;
+    expect(alone.spanContext().traceId).not.toBe(
+      apart.find((s) => s.kind === SpanKind.SERVER)!.spanContext().traceId,
+    );
   });
 
   it("records a failure's type and status, never its message, and passes it on", async () => {
@@ -285,10 +312,15 @@ describe('Tracing', () => {
     });
     let sent: Record<string, string> = {};
     const url = await serve((req, res) =>
-      tracing.serve(req, res, '/x', () => {
-        sent = tracing.headers();
-        res.end();
-      }),
+      tracing.serve(
+        req,
+        res,
+        () => {
+          sent = tracing.headers();
+          res.end();
+        },
+        { route: '/x' },
+      ),
     );
     await (await fetch(url, { headers: { traceparent: TRACEPARENT } })).arrayBuffer();
     await new Promise((resolve) => setTimeout(resolve, 100));

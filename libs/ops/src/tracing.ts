@@ -26,6 +26,17 @@ export interface TracedSpanOptions {
   withinTrace?: boolean;
 }
 
+export interface ServeOptions {
+  /** The route template when the caller knows it (`/api/*`); else the framework's match, read at the end. */
+  route?: string;
+  /**
+   * Whether listeners later added to the request and the response run in the span's context (default true): needed
+   * where handling goes on from an event (a body parser calling the next middleware on `end`), not where it only
+   * awaits promises (a proxy). Each bound listener costs a wrapper and a context switch per event.
+   */
+  bindListeners?: boolean;
+}
+
 /** What work in a span may add once it knows more (the status of an answer). */
 export interface SpanAttributes {
   setAttribute(key: string, value: SpanAttributeValue): unknown;

@@ -40,7 +40,9 @@ export function installProxy(
           const route = proxy.match(req.url);
           const template = route && templates.get(route);
           requests?.observe(req, res, template);
-          tracing.serve(req, res, template, () => serve(req, res, route));
+          // The proxy only awaits: its listeners need no context, and binding them would cost on every request.
+          const options = route === undefined ? {} : { route: template, bindListeners: false };
+          tracing.serve(req, res, () => serve(req, res, route), options);
         },
   );
   proxy.serveUpgrades(server);
