@@ -10,6 +10,7 @@ export const SETTINGS_TABLES = [
   { title: 'store', load: async () => StoreConfig },
   { title: 'shutdown', load: async () => (await import('@cloakroom/config')).ShutdownConfig },
   { title: 'management', load: async () => (await import('@cloakroom/ops')).OpsConfig },
+  { title: 'traces', load: async () => (await import('@cloakroom/ops')).TracingConfig },
   {
     title: 'authorization-server',
     load: async () =>

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { ShutdownConfig } from '@cloakroom/config';
-import { OpsConfig } from '@cloakroom/ops';
+import { OpsConfig, TracingConfig } from '@cloakroom/ops';
 import { StoreConfig } from '@cloakroom/sealed-store';
 // @ts-expect-error plain ESM script without types
 import { SETTINGS_TABLES, renderTable } from '../scripts/settings-tables.mjs';
@@ -27,6 +27,7 @@ const SCHEMAS: Record<string, abstract new () => object> = {
   store: StoreConfig,
   shutdown: ShutdownConfig,
   management: OpsConfig,
+  traces: TracingConfig,
   'authorization-server': AuthorizationServerConfig,
   accounts: AccountsConfig,
   gateway: GatewayConfig,

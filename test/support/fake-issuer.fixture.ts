@@ -29,6 +29,8 @@ export class FakeIssuer {
   answers = new Map<string, Record<string, unknown>>();
   /** Distributed claims per bearer token, answered from `/claims` as a JWT of this issuer; unknown tokens: 401. */
   claims = new Map<string, Record<string, unknown>>();
+  /** The `traceparent` of every request, by path (undefined: the request had none). */
+  traceparents: Array<{ path: string; traceparent?: string }> = [];
   /** Delay before introspection answers, to let concurrent requests pile up. */
   introspectionDelayMs = 0;
   down = false;
@@ -77,6 +79,10 @@ export class FakeIssuer {
   }
 
   private async handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) {
+    this.traceparents.push({
+      path: req.url ?? '',
+      traceparent: req.headers.traceparent as string | undefined,
+    });
     if (this.down) {
       res.writeHead(503).end();
       return;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { SignJWT, importJWK } from 'jose';
 import type { JWTPayload } from 'jose';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { stringify } from 'yaml';
 import { startAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
 import type { RunningAuthorizationServer } from '../../apps/authorization-server/src/bootstrap.js';
@@ -27,6 +28,8 @@ export const GATEWAY_CLIENT_SECRET = 'stack-gateway-secret-0123456789abcdef';
 export const SESSION_COOKIE = 'cloakroom';
 /** Login cookies are named `cloakroom-login.<12 characters of the state's hash>`, one per login in progress. */
 export const LOGIN_COOKIE_PREFIX = 'cloakroom-login.';
+/** Where the apps would post their spans; with an exporter given in its place, nothing is sent there. */
+const UNUSED_COLLECTOR = 'http://127.0.0.1:9';
 
 export interface StackOptions {
   /** Gateway instances sharing one Redis prefix (a second one for races). Default 1. */
@@ -49,6 +52,17 @@ export interface StackOptions {
    * token itself; then the recorder answers under `/recorded` (the tests still see the exact token).
    */
   api?: 'recorder' | 'demo';
+  /**
+   * The resource of the gateway's `/api` tokens and the demo API's audience: JWT_RESOURCE (default), or
+   * OPAQUE_RESOURCE, whose opaque tokens the demo API checks by introspection at the authorization server.
+   */
+  apiResource?: string;
+  /**
+   * Turns tracing on in every app started in this process, their spans handed to this exporter as each ends (in
+   * place of the OTLP endpoint they are given, which is never called). `gatewayEnv` with
+   * `OTEL_EXPORTER_OTLP_ENDPOINT: ''` leaves the gateways without.
+   */
+  spanExporter?: SpanExporter;
   asEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
   /** The gateway is a first-party client (no consent page; refresh tokens without `offline_access`). Default true. */
@@ -142,9 +156,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       backchannel_logout_uri: `${gateways[0]}/auth/backchannel-logout`,
       grant_types: ['authorization_code', 'refresh_token'],
       first_party: options.gatewayFirstParty ?? true,
-      resources: [JWT_RESOURCE],
+      resources: [options.apiResource ?? JWT_RESOURCE],
       scopes: ['openid', 'profile', 'email', 'groups', 'offline_access', 'orders:read', 'orders:write'],
     };
+    const tracing: Record<string, string> = options.spanExporter
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: UNUSED_COLLECTOR }
+      : {};
+    const spanExporter = options.spanExporter;
     writeFileSync(join(dir, 'clients.yaml'), stringify({ clients: [gatewayClient, RP, RS] }));
     writeFileSync(
       join(dir, 'resources.yaml'),
@@ -184,6 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       JWKS_FILE: join(dir, 'jwks.json'),
       ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds ?? 600),
       MANAGEMENT_PORT: String(asManagementPort),
+      ...tracing,
       ...options.asEnv,
     };
     let as: RunningAuthorizationServer | undefined;
@@ -195,7 +214,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stoppers.push(child.stop);
       asPid = child.pid;
     } else {
-      const running = await startAuthorizationServer(asEnv);
+      const running = await startAuthorizationServer(asEnv, { spanExporter });
       stoppers.push(() => running.close());
       asManagementUrl = running.managementUrl;
       running.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
@@ -209,15 +228,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     let demoApiUrl: string | undefined;
     if (options.demoApi || options.api === 'demo') {
-      const demo = await startDemoApi({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        ISSUER_URL: issuer,
-        RESOURCE_AUDIENCE: JWT_RESOURCE,
-        INTROSPECTION_CLIENT_ID: RS.client_id,
-        INTROSPECTION_CLIENT_SECRET: RS.client_secret,
-      });
+      const demo = await startDemoApi(
+        {
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+          ISSUER_URL: issuer,
+          RESOURCE_AUDIENCE: options.apiResource ?? JWT_RESOURCE,
+          INTROSPECTION_CLIENT_ID: RS.client_id,
+          INTROSPECTION_CLIENT_SECRET: RS.client_secret,
+          ...tracing,
+        },
+        { spanExporter },
+      );
       demoApiUrl = demo.url;
       stoppers.push(() => demo.close());
     }
@@ -235,11 +258,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         GATEWAY_PUBLIC_URL: gatewayUrl,
         GATEWAY_ROUTES:
           options.api === 'demo' ? `/api=${demoApiUrl},/recorded=${upstream.url}` : `/api=${upstream.url}`,
-        GATEWAY_API_RESOURCE: JWT_RESOURCE,
+        GATEWAY_API_RESOURCE: options.apiResource ?? JWT_RESOURCE,
         GATEWAY_COOKIE_INSECURE_DEV: 'true',
         REDIS_URL: testRedisUrl(),
         REDIS_KEY_PREFIX: `${prefix}gw:`,
         LOG_LEVEL: 'silent',
+        ...tracing,
         ...options.gatewayEnv,
       };
       if (options.processes) {
@@ -247,7 +271,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         stoppers.push(child.stop);
         gatewayPids.push(child.pid);
       } else {
-        const gateway: StartedGateway = await startGateway(gatewayEnv);
+        const gateway: StartedGateway = await startGateway(gatewayEnv, { spanExporter });
         stoppers.push(() => gateway.close());
       }
     }

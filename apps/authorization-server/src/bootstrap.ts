@@ -15,6 +15,8 @@ import {
   MANAGEMENT_PORTS,
   OpsConfig,
   PinoNestLogger,
+  TRACES_FLUSH_MS,
+  TracingConfig,
   accessLogMiddleware,
   createLogger,
   createRegistry,
@@ -22,8 +24,9 @@ import {
   managementPort,
   opsConfigProblems,
   startManagementServer,
+  startTracing,
 } from '@cloakroom/ops';
-import type { ManagementServer } from '@cloakroom/ops';
+import type { ManagementServer, TracingOptions } from '@cloakroom/ops';
 import {
   AuthorizationServerConfig,
   authorizationServerConfigProblems,
@@ -64,24 +67,33 @@ export interface RunningAuthorizationServer {
   closeDeadlineMs: number;
 }
 
+export interface AuthorizationServerOptions {
+  /** Takes the spans in place of the OTLP exporter when tracing is on (tests). */
+  spanExporter?: TracingOptions['exporter'];
+}
+
 /**
  * Validates the configuration, loads users, clients and keys, and starts the authorization server.
  * With PORT=0 and no ISSUER, the issuer is the address it got.
  */
 export async function startAuthorizationServer(
   env: Record<string, string | undefined> = process.env,
+  options: AuthorizationServerOptions = {},
 ): Promise<RunningAuthorizationServer> {
   const production = isProduction(env);
-  const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, directory } = await checkStartup(
-    env,
-    production,
-  );
+  const { config, storeConfig, accountsConfig, shutdownConfig, opsConfig, tracingConfig, directory } =
+    await checkStartup(env, production);
   const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
   const logger = createLogger('authorization-server', config.LOG_LEVEL);
   const registry = createRegistry();
   const metrics = new AuthorizationServerMetrics(registry);
+  const tracing = await startTracing(tracingConfig, {
+    serviceName: 'authorization-server',
+    exporter: options.spanExporter,
+    logger,
+  });
   const rawStore = createSealedStore(storeConfig);
-  const store = instrumentStore(rawStore, registry);
+  const store = instrumentStore(rawStore, registry, tracing);
   const health = new Health(shutdown).addCheck('store_unavailable', () => store.ping());
 
   // Connected before the first request: with the offline queue off, a command sent while the client is still
@@ -176,6 +188,7 @@ export async function startAuthorizationServer(
     server.disable('x-powered-by');
     server.set('trust proxy', config.TRUST_PROXY);
     app.useGlobalFilters(new AuthorizationServerExceptionFilter(config.APP_NAME, logger));
+    if (tracing) app.use(tracing.middleware());
     app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
     app.use('/interaction', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
     app.use('/interaction', formErrors(config.APP_NAME));
@@ -197,7 +210,7 @@ export async function startAuthorizationServer(
       },
       store,
       metrics,
-      closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000,
+      closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + 5000 + (tracing ? TRACES_FLUSH_MS : 0),
       close: async () => {
         usersWatch?.close();
         keysWatch?.close();
@@ -206,6 +219,7 @@ export async function startAuthorizationServer(
         await app.close();
         await management?.close();
         await rawStore.close();
+        await tracing?.shutdown();
       },
     };
   } catch (error) {
@@ -214,6 +228,7 @@ export async function startAuthorizationServer(
     httpServer.close();
     await management?.close();
     await rawStore.close();
+    await tracing?.shutdown();
     throw error;
   }
 }
@@ -239,6 +254,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
   const ops = checkConfig(OpsConfig, env, (c) =>
     opsConfigProblems(c, { port: server.config.PORT, defaultPort: MANAGEMENT_PORTS.authorizationServer }),
   );
+  const tracing = checkConfig(TracingConfig, env);
   const files = await readDirectory(server.config, env, production);
   const problems = [
     ...server.problems,
@@ -246,6 +262,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     ...accounts.problems,
     ...shutdown.problems,
     ...ops.problems,
+    ...tracing.problems,
     ...files.problems,
   ];
   if (problems.length > 0 || !files.directory) throw new StartupInvalid(problems);
@@ -255,6 +272,7 @@ async function checkStartup(env: Record<string, string | undefined>, production:
     accountsConfig: accounts.config,
     shutdownConfig: shutdown.config,
     opsConfig: ops.config,
+    tracingConfig: tracing.config,
     directory: files.directory,
   };
 }

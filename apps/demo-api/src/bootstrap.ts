@@ -13,13 +13,17 @@ import {
   MANAGEMENT_PORTS,
   OpsConfig,
   PinoNestLogger,
+  TRACES_FLUSH_MS,
+  TracingConfig,
   accessLogMiddleware,
   createLogger,
   createRegistry,
   managementPort,
   opsConfigProblems,
   startManagementServer,
+  startTracing,
 } from '@cloakroom/ops';
+import type { TracingOptions } from '@cloakroom/ops';
 import {
   ResourceServerExceptionFilter,
   ResourceServerModule,
@@ -57,27 +61,45 @@ class DemoApiModule {
   }
 }
 
+export interface DemoApiOptions {
+  /** Takes the spans in place of the OTLP exporter when tracing is on (tests). */
+  spanExporter?: TracingOptions['exporter'];
+}
+
 /** Starts the demo API: an internal service that trusts only bearer tokens it can verify. */
 export async function startDemoApi(
   env: Record<string, string | undefined> = process.env,
+  options: DemoApiOptions = {},
 ): Promise<RunningDemoApi> {
   const settings = checkConfig(DemoApiConfig, env, (c) => demoApiConfigProblems(c, env));
   const shutdownSettings = checkConfig(ShutdownConfig, env);
   const ports = { port: settings.config.PORT, defaultPort: MANAGEMENT_PORTS.demoApi };
   const opsSettings = checkConfig(OpsConfig, env, (c) => opsConfigProblems(c, ports));
-  const problems = [...settings.problems, ...shutdownSettings.problems, ...opsSettings.problems];
+  const tracingSettings = checkConfig(TracingConfig, env);
+  const problems = [
+    ...settings.problems,
+    ...shutdownSettings.problems,
+    ...opsSettings.problems,
+    ...tracingSettings.problems,
+  ];
   if (problems.length > 0) throw new ConfigInvalid(problems);
   const config = settings.config;
   const shutdown = new GracefulShutdown(shutdownSettings.config.SHUTDOWN_GRACE_MS);
   const logger = createLogger('demo-api', config.LOG_LEVEL);
   const registry = createRegistry();
   const health = new Health(shutdown);
-  const verifiers = createVerifiers(config);
+  const tracing = await startTracing(tracingSettings.config, {
+    serviceName: 'demo-api',
+    exporter: options.spanExporter,
+    logger,
+  });
+  const verifiers = createVerifiers(config, tracing);
   registerResourceServerMetrics(registry, verifiers);
   const app = await NestFactory.create(DemoApiModule.register(config, verifiers, health), {
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
+  if (tracing) app.use(tracing.middleware());
   app.use(accessLogMiddleware(new AccessLog({ logger, registry })));
   app.use(
     express.json({
@@ -112,6 +134,7 @@ export async function startDemoApi(
     logger,
   }).catch(async (error: unknown) => {
     await app.close();
+    await tracing?.shutdown();
     throw error;
   });
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -123,12 +146,13 @@ export async function startDemoApi(
     managementUrl: management.url,
     app,
     verifiers,
-    closeDeadlineMs: shutdownSettings.config.SHUTDOWN_GRACE_MS + 1000,
+    closeDeadlineMs: shutdownSettings.config.SHUTDOWN_GRACE_MS + 1000 + (tracing ? TRACES_FLUSH_MS : 0),
     close: async () => {
       const { forced } = await shutdown.drain();
       if (forced) logger.warn('shutdown grace period over: the requests still in flight were cut');
       await app.close();
       await management.close();
+      await tracing?.shutdown();
     },
   };
 }

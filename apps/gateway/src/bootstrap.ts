@@ -10,13 +10,17 @@ import {
   MANAGEMENT_PORTS,
   OpsConfig,
   PinoNestLogger,
+  TRACES_FLUSH_MS,
+  TracingConfig,
   createLogger,
   createRegistry,
   instrumentStore,
   managementPort,
   opsConfigProblems,
   startManagementServer,
+  startTracing,
 } from '@cloakroom/ops';
+import type { TracingOptions } from '@cloakroom/ops';
 import { SealedStore } from '@cloakroom/sealed-store';
 import { loadGatewayConfig } from './gateway.config.js';
 import { GatewayMetrics } from './gateway.metrics.js';
@@ -36,13 +40,24 @@ export interface StartedGateway {
 /** Time allowed, after the drain, for the stores and the Redis connections to close. */
 const STORES_CLOSE_MS = 5000;
 
+export interface GatewayOptions {
+  /** Takes the spans in place of the OTLP exporter when tracing is on (tests). */
+  spanExporter?: TracingOptions['exporter'];
+}
+
 /** Validates the settings, composes the gateway and listens. Throws ConfigInvalid on bad settings. */
 export async function startGateway(
   env: Record<string, string | undefined> = process.env,
+  options: GatewayOptions = {},
 ): Promise<StartedGateway> {
-  const { config, shutdownConfig, opsConfig } = loadSettings(env);
+  const { config, shutdownConfig, opsConfig, tracingConfig } = loadSettings(env);
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const registry = createRegistry();
+  const tracing = await startTracing(tracingConfig, {
+    serviceName: 'gateway',
+    exporter: options.spanExporter,
+    logger,
+  });
   const shutdown = new GracefulShutdown(shutdownConfig.SHUTDOWN_GRACE_MS);
   const health = new Health(shutdown);
   const app = await NestFactory.create(
@@ -50,8 +65,9 @@ export async function startGateway(
       config,
       {
         observer: new GatewayMetrics(registry),
-        instrumentStore: (store) => instrumentStore(store, registry),
+        instrumentStore: (store) => instrumentStore(store, registry, tracing),
         requests: new AccessLog({ logger, registry }),
+        tracing,
       },
       health,
     ),
@@ -73,6 +89,7 @@ export async function startGateway(
     logger,
   }).catch(async (error: unknown) => {
     await app.close();
+    await tracing?.shutdown();
     throw error;
   });
   const address = server.address() as AddressInfo;
@@ -81,7 +98,7 @@ export async function startGateway(
   return {
     url: `http://${host}:${address.port}`,
     managementUrl: management.url,
-    closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + STORES_CLOSE_MS,
+    closeDeadlineMs: shutdownConfig.SHUTDOWN_GRACE_MS + STORES_CLOSE_MS + (tracing ? TRACES_FLUSH_MS : 0),
     close: () =>
       (closing ??= (async () => {
         // WebSockets first: an upgraded connection never finishes on its own, the drain would wait out its grace.
@@ -91,22 +108,29 @@ export async function startGateway(
         // Closes what the BFF opened: upstream connections, the invalidation bus, the lock, the store.
         await app.close();
         await management.close();
+        await tracing?.shutdown();
       })()),
   };
 }
 
-/** The gateway's settings with the shutdown and management settings, every problem reported at once. */
+/** The gateway's settings with the shutdown, management and tracing settings, every problem reported at once. */
 function loadSettings(env: Record<string, string | undefined>) {
   const shutdown = checkConfig(ShutdownConfig, env);
   const port = Number(env.PORT ?? 8080);
   const ops = checkConfig(OpsConfig, env, (c) =>
     opsConfigProblems(c, { port, defaultPort: MANAGEMENT_PORTS.gateway }),
   );
-  const others = [...shutdown.problems, ...ops.problems];
+  const tracing = checkConfig(TracingConfig, env);
+  const others = [...shutdown.problems, ...ops.problems, ...tracing.problems];
   try {
     const config = loadGatewayConfig(env);
     if (others.length > 0) throw new ConfigInvalid(others);
-    return { config, shutdownConfig: shutdown.config, opsConfig: ops.config };
+    return {
+      config,
+      shutdownConfig: shutdown.config,
+      opsConfig: ops.config,
+      tracingConfig: tracing.config,
+    };
   } catch (error) {
     if (!(error instanceof ConfigInvalid) || others.length === 0) throw error;
     throw new ConfigInvalid([...new Set([...error.problems, ...others])]);

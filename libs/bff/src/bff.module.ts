@@ -13,6 +13,7 @@ import { createBffBackend } from './bff.backend.js';
 import type { BffBackend } from './bff.backend.js';
 import { BffConfig } from './bff.config.js';
 import { BffObserver } from './bff.observer.js';
+import type { BffTracing } from './bff.tracing.js';
 import { InvalidationBus } from './coordination/invalidation.bus.js';
 import { SessionLock } from './coordination/session.lock.js';
 import { BffExceptionFilter } from './http/bff-exception.filter.js';
@@ -30,9 +31,15 @@ export interface BffModuleOptions {
   instrumentStore?: (store: SealedStore) => SealedStore;
   /** Sees every request the gateway's server receives, proxied or not (the access log). */
   requests?: RequestObserver;
+  /**
+   * Traces: a server span per request, spans for refreshes and upstream exchanges, `traceparent` on the requests
+   * to the issuer and the upstreams. Store spans come with `instrumentStore`. Without it nothing is traced.
+   */
+  tracing?: BffTracing;
 }
 
 const REQUESTS = Symbol('REQUESTS');
+const TRACING = Symbol('TRACING');
 
 /** The chosen backend, before instrumentation; the store, lock and bus tokens are taken from it. */
 export const BFF_BACKEND = Symbol('BFF_BACKEND');
@@ -51,6 +58,7 @@ class BffLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(ApiProxy) private readonly proxy: ApiProxy,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(REQUESTS) private readonly requests: RequestObserver | undefined,
+    @Inject(TRACING) private readonly tracing: BffTracing | undefined,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,7 +81,12 @@ class BffLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         ),
       );
     await this.backend.bus.start();
-    installProxy(this.adapterHost.httpAdapter.getHttpServer() as Server, this.proxy, this.requests);
+    installProxy(
+      this.adapterHost.httpAdapter.getHttpServer() as Server,
+      this.proxy,
+      this.requests,
+      this.tracing,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -99,6 +112,7 @@ export class BffModule {
         { provide: BffConfig, useValue: config },
         { provide: BffObserver, useValue: observer },
         { provide: REQUESTS, useValue: options.requests },
+        { provide: TRACING, useValue: options.tracing },
         {
           provide: BFF_BACKEND,
           useFactory: () => createBffBackend(config, config.GATEWAY_REFRESH_LOCK_LEASE_MS),
@@ -110,7 +124,7 @@ export class BffModule {
         },
         { provide: SessionLock, inject: [BFF_BACKEND], useFactory: (backend: BffBackend) => backend.lock },
         { provide: InvalidationBus, inject: [BFF_BACKEND], useFactory: (backend: BffBackend) => backend.bus },
-        { provide: OidcClient, useFactory: () => new OidcClient(config) },
+        { provide: OidcClient, useFactory: () => new OidcClient(config, options.tracing) },
         {
           provide: BffSessions,
           inject: [SealedStore, SessionLock, InvalidationBus, OidcClient],
@@ -189,6 +203,7 @@ export class BffModule {
               cookies,
               observer,
               bus,
+              options.tracing,
             ),
         },
         BffLifecycle,

@@ -2,6 +2,7 @@ export * from './bff.config.js';
 export * from './bff.backend.js';
 export * from './bff.module.js';
 export * from './bff.observer.js';
+export * from './bff.tracing.js';
 export * from './errors.js';
 export * from './coordination/invalidation.bus.js';
 export * from './coordination/session.lock.js';

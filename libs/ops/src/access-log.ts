@@ -68,6 +68,16 @@ export function accessLogMiddleware(accessLog: AccessLog) {
   };
 }
 
+/**
+ * The template of an answered request, for names that must not grow with input (a span's): the route Express
+ * matched, else the path with id-like segments as `:id`, and none for a 404 that matched nothing.
+ */
+export function routeOf(req: IncomingMessage, status: number): string | undefined {
+  const matched = matchedRoute(req as ObservedRequest);
+  if (matched !== undefined || status === 404) return matched;
+  return pathTemplate(urlOf(req as ObservedRequest));
+}
+
 /** The route Express matched, with the path its router is mounted at. */
 function matchedRoute(req: ObservedRequest): string | undefined {
   const path = req.route?.path;

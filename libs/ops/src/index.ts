@@ -7,3 +7,5 @@ export * from './health.js';
 export * from './health.controller.js';
 export * from './management.server.js';
 export * from './ops.config.js';
+export * from './tracing.config.js';
+export * from './tracing.js';

@@ -18,6 +18,10 @@ describe('instrumentStore', () => {
     await expect(store.put('t.metrics', secret, { v: 1 }, -1)).rejects.toBeInstanceOf(StoreMisuse);
     // destroyPointer compares and deletes in one step: timed like every other store write.
     await store.destroyPointer('t.pointer', newSecret(), { namespace: 't.metrics', secret });
+    // The idle-timeout slide and the user's list of sessions are store round trips too.
+    await store.touch('t.metrics', secret, 60);
+    await store.putMember('t.group', secret, 'm1', { v: 1 }, 60);
+    expect(await store.members('t.group', secret)).toHaveLength(1);
     // Not a measured operation: served by the store itself.
     expect(await store.ttl('t.metrics', secret)).toBeGreaterThan(0);
 
@@ -30,6 +34,9 @@ describe('instrumentStore', () => {
     expect(count('put')).toBe(2);
     expect(count('get')).toBe(2);
     expect(count('destroyPointer')).toBe(1);
+    expect(count('touch')).toBe(1);
+    expect(count('putMember')).toBe(1);
+    expect(count('members')).toBe(1);
     expect(count('ttl')).toBeUndefined();
     const errors = await metrics.errors.get();
     expect(errors.values).toEqual([{ labels: { operation: 'put' }, value: 1 }]);

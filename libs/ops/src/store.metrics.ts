@@ -2,12 +2,15 @@ import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { SealedStore } from '@cloakroom/sealed-store';
 import { metricOf } from './metrics.js';
+import type { Tracing } from './tracing.js';
 
 const MEASURED = new Set([
   'put',
   'get',
   'getEntry',
   'destroy',
+  'destroySlot',
+  'touch',
   'consume',
   'addToIndex',
   'removeFromIndex',
@@ -18,6 +21,9 @@ const MEASURED = new Set([
   'increment',
   'countOf',
   'resetCount',
+  'putMember',
+  'members',
+  'removeMember',
   'ping',
 ]);
 
@@ -51,11 +57,12 @@ export function storeMetrics(registry: Registry) {
 }
 
 /**
- * The same store, with every operation timed and every failure counted in `registry`. The wrappers and their
- * label children are made once per operation: resolving labels or allocating closures per call would cost more
- * than the timing.
+ * The same store, with every operation timed and every failure counted in `registry`, and with `tracing`, each
+ * operation made within a trace a span of its own (`store get`, attribute `cloakroom.store.operation`). The wrappers
+ * and their label children are made once per operation: resolving labels or allocating closures per call would cost
+ * more than the timing.
  */
-export function instrumentStore(store: SealedStore, registry: Registry): SealedStore {
+export function instrumentStore(store: SealedStore, registry: Registry, tracing?: Tracing): SealedStore {
   const metrics = storeMetrics(registry);
   const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   for (const operation of MEASURED) {
@@ -63,7 +70,7 @@ export function instrumentStore(store: SealedStore, registry: Registry): SealedS
     if (typeof method !== 'function') continue;
     const latency = metrics.latency.labels(operation);
     const errors = metrics.errors.labels(operation);
-    wrappers.set(operation, async (...args: unknown[]) => {
+    const timed = async (...args: unknown[]) => {
       const started = performance.now();
       try {
         return await (method as (...a: unknown[]) => Promise<unknown>).apply(store, args);
@@ -73,7 +80,14 @@ export function instrumentStore(store: SealedStore, registry: Registry): SealedS
       } finally {
         latency.observe((performance.now() - started) / 1000);
       }
-    });
+    };
+    if (tracing === undefined) {
+      wrappers.set(operation, timed);
+      continue;
+    }
+    const name = `store ${operation}`;
+    const span = { withinTrace: true, attributes: { 'cloakroom.store.operation': operation } };
+    wrappers.set(operation, (...args: unknown[]) => tracing.span(name, span, () => timed(...args)));
   }
   return new Proxy(store, {
     get(target, property, receiver) {

@@ -4,6 +4,8 @@ import type { JWTVerifyGetKey } from 'jose';
 import { IssuerAddress } from './issuer-address.js';
 import { AuthorizationServerUnavailable, InvalidToken } from './resource-server.errors.js';
 import type { ResourceServerConfig } from './resource-server.config.js';
+import { tracedCall } from './resource-server.tracing.js';
+import type { ResourceServerTracing } from './resource-server.tracing.js';
 
 interface Entry {
   claims: Record<string, unknown>;
@@ -31,6 +33,8 @@ export class DistributedClaims {
     private readonly keys: () => Promise<JWTVerifyGetKey>,
     private readonly now: () => number = Date.now,
     private readonly address = new IssuerAddress(config.ISSUER_URL, config.ISSUER_INTERNAL_URL),
+    /** With it, each fetch from a claims source is a client span carrying `traceparent`. */
+    private readonly tracing?: ResourceServerTracing,
   ) {}
 
   /** True when the verified payload names claims held elsewhere. */
@@ -87,11 +91,14 @@ export class DistributedClaims {
     this.fetches++;
     let jwt: string;
     try {
-      const response = await fetch(this.address.reach(endpoint), {
-        headers: { authorization: `Bearer ${bearer}`, accept: 'application/jwt' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
-      });
+      const target = this.address.reach(endpoint);
+      const response = await tracedCall(this.tracing, 'distributed claims', target, (trace) =>
+        fetch(target, {
+          headers: { authorization: `Bearer ${bearer}`, accept: 'application/jwt', ...trace },
+          redirect: 'error',
+          signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
+        }),
+      );
       if (response.status === 401) throw new InvalidToken('the claims source refused this token');
       if (!response.ok) throw new Error(`the claims source answered ${response.status}`);
       const length = Number(response.headers.get('content-length') ?? 0);

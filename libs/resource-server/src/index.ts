@@ -9,3 +9,4 @@ export * from './resource-server.module.js';
 export * from './token-verifier.js';
 export * from './distributed-claims.js';
 export * from './resource-server.metrics.js';
+export * from './resource-server.tracing.js';

@@ -14,15 +14,24 @@ import type { Verifiers } from './resource-server.guards.js';
 import type { ResourceServerConfig, TokenValidation } from './resource-server.config.js';
 import { DpopProofVerifier } from './dpop-proof.verifier.js';
 import { TokenVerifier, dpopOptions } from './token-verifier.js';
+import type { ResourceServerTracing } from './resource-server.tracing.js';
 
-/** Builds one verifier per validation mode from one configuration, sharing one DPoP replay cache. */
-export function createVerifiers(config: ResourceServerConfig): Verifiers {
+/**
+ * Builds one verifier per validation mode from one configuration, sharing one DPoP replay cache; with `tracing`, their
+ * calls to the authorization server are spans.
+ */
+export function createVerifiers(config: ResourceServerConfig, tracing?: ResourceServerTracing): Verifiers {
   const modes: TokenValidation[] = ['jwt', 'introspection', 'auto'];
   const dpop = new DpopProofVerifier(dpopOptions(config));
   return Object.fromEntries(
     modes.map((mode) => [
       mode,
-      new TokenVerifier(Object.assign(Object.create(config), { TOKEN_VALIDATION: mode }), Date.now, dpop),
+      new TokenVerifier(
+        Object.assign(Object.create(config), { TOKEN_VALIDATION: mode }),
+        Date.now,
+        dpop,
+        tracing,
+      ),
     ]),
   ) as Verifiers;
 }

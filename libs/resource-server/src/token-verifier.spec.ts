@@ -3,7 +3,10 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportSPKI, importJWK } from 'jose';
-import { ConfigInvalid, loadConfig } from '@cloakroom/config';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { ConfigInvalid, checkConfig, loadConfig } from '@cloakroom/config';
+import { TracingConfig, startTracing } from '@cloakroom/ops';
 import { ResourceServerConfig } from './resource-server.config.js';
 import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from './resource-server.errors.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -305,6 +308,55 @@ describe(TokenVerifier.name, () => {
       for (const value of ['http://authorization-server:3000', 'https://as.internal/']) {
         expect(internalConfig({ ISSUER_INTERNAL_URL: value }).ISSUER_INTERNAL_URL).toBe(value);
       }
+    });
+  });
+
+  describe('with tracing', () => {
+    it("makes introspection and distributed-claims calls client spans, each request carrying its span's traceparent; without tracing, none", async () => {
+      const exporter = new InMemorySpanExporter();
+      const on = checkConfig(TracingConfig, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }).config;
+      const tracing = (await startTracing(on, { serviceName: 'api', exporter }))!;
+      const heavy = await issuer.token({
+        _claim_names: { groups: 'src1' },
+        _claim_sources: { src1: { endpoint: `${issuer.url}/claims` } },
+      });
+      issuer.claims.set(heavy, { sub: 'alice', aud: 'http://api.test', groups: ['g1'] });
+      const exp = Math.floor(Date.now() / 1000) + 300;
+      issuer.answers.set('opaque-traced', { active: true, sub: 'bob', aud: 'http://api.test', exp });
+      issuer.traceparents = [];
+
+      const verifier = new TokenVerifier(config(), Date.now, undefined, tracing);
+      await tracing.span('request', {}, async () => {
+        expect(await verifier.verify(heavy)).toMatchObject({ groups: ['g1'] });
+        expect(await verifier.verify('opaque-traced')).toMatchObject({ sub: 'bob', via: 'introspection' });
+      });
+
+      const spans = exporter.getFinishedSpans();
+      await tracing.shutdown();
+      const request = spans.find((s) => s.name === 'request')!;
+      for (const [name, path] of [
+        ['distributed claims', '/claims'],
+        ['introspection', '/introspect'],
+      ]) {
+        const span = spans.find((s) => s.name === name)!;
+        expect(span.kind).toBe(SpanKind.CLIENT);
+        expect(span.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+        expect(span.attributes).toMatchObject({
+          'server.address': '127.0.0.1',
+          'http.response.status_code': 200,
+        });
+        const { traceId, spanId } = span.spanContext();
+        expect(issuer.traceparents.filter((r) => r.path === path).map((r) => r.traceparent)).toEqual([
+          `00-${traceId}-${spanId}-01`,
+        ]);
+      }
+
+      issuer.traceparents = [];
+      issuer.answers.set('opaque-untraced', { active: true, sub: 'bob', aud: 'http://api.test', exp });
+      await new TokenVerifier(config()).verify('opaque-untraced');
+      expect(issuer.traceparents.filter((r) => r.path === '/introspect')).toEqual([
+        { path: '/introspect', traceparent: undefined },
+      ]);
     });
   });
 

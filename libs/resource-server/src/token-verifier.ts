@@ -9,6 +9,8 @@ import { AuthorizationServerUnavailable, InvalidDpopProof, InvalidToken } from '
 import { principalFrom } from './principal.js';
 import type { Principal } from './principal.js';
 import type { ResourceServerConfig } from './resource-server.config.js';
+import { tracedCall } from './resource-server.tracing.js';
+import type { ResourceServerTracing } from './resource-server.tracing.js';
 
 interface IssuerMetadata {
   issuer: string;
@@ -65,10 +67,12 @@ export class TokenVerifier {
     private readonly now: () => number = Date.now,
     /** Shared by the verifiers of one API, so that a proof is used once whichever guard sees it. */
     readonly dpop: DpopProofVerifier = new DpopProofVerifier(dpopOptions(config), now),
+    /** With it, introspection and distributed-claims calls are client spans carrying `traceparent`. */
+    private readonly tracing?: ResourceServerTracing,
   ) {
     this.algorithms = config.JWT_ALGORITHMS.split(',');
     this.address = new IssuerAddress(config.ISSUER_URL, config.ISSUER_INTERNAL_URL);
-    this.distributed = new DistributedClaims(config, () => this.keys(), now, this.address);
+    this.distributed = new DistributedClaims(config, () => this.keys(), now, this.address, tracing);
   }
 
   /**
@@ -174,16 +178,20 @@ export class TokenVerifier {
     const credentials = `${encodeURIComponent(this.config.INTROSPECTION_CLIENT_ID)}:${encodeURIComponent(this.config.INTROSPECTION_CLIENT_SECRET)}`;
     let answer: Record<string, unknown>;
     try {
-      const response = await fetch(this.address.reach(endpoint), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-          authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
-        },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
-        signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
-      });
+      const target = this.address.reach(endpoint);
+      const response = await tracedCall(this.tracing, 'introspection', target, (trace) =>
+        fetch(target, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+            authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+            ...trace,
+          },
+          body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+          signal: AbortSignal.timeout(this.config.AUTHORIZATION_SERVER_TIMEOUT_MS),
+        }),
+      );
       if (response.status === 400) {
         // The server refuses to look at this value at all (RFC 7662 §2.3): the token's fault, not ours.
         throw new InvalidToken('the authorization server refused this token');

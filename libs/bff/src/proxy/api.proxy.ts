@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import type { BffObserver } from '../bff.observer.js';
+import type { BffTracing } from '../bff.tracing.js';
 import type { InvalidationBus } from '../coordination/invalidation.bus.js';
 import {
   InvalidPath,
@@ -17,7 +18,7 @@ import { respond } from '../http/error-answers.js';
 import { BffSessions } from '../session/bff-sessions.js';
 import type { HotSession } from '../session/session.codec.js';
 import { SessionCookies } from '../session/session.cookie.js';
-import { forwardedRequestHeaders, relayedResponseHeaders } from './upstream.headers.js';
+import { forwardedRequestHeaders, relayedResponseHeaders, withTraceContext } from './upstream.headers.js';
 import { UpstreamTransport, type UpstreamTransportOptions } from './upstream.transport.js';
 import { WebSocketSessions } from './websocket.sessions.js';
 import { isWebSocketHandshake, spliceWebSocket } from './websocket.splice.js';
@@ -37,6 +38,13 @@ export interface ApiProxyOptions {
   /** A forwarded `Authorization` line above this is not sent at all. */
   authorizationMaxBytes: number;
   transport: UpstreamTransportOptions;
+}
+
+/** What goes upstream: the path, the header fields, and the size of the Authorization line among them. */
+interface PreparedRequest {
+  path: string;
+  headers: Record<string, string | string[]>;
+  authorizationLine: number;
 }
 
 /** Node 24.9+ asks the server which upgrade requests are upgrades (the typings do not have it yet). */
@@ -70,6 +78,8 @@ export class ApiProxy {
     private readonly observer: BffObserver,
     /** Carries session invalidations: open WebSockets of an ended session are closed. */
     bus: InvalidationBus,
+    /** With it, each upstream exchange is a client span, and its request carries that span's `traceparent`. */
+    private readonly tracing?: BffTracing,
   ) {
     this.allowedOrigins = new Set(options.allowedOrigins);
     this.forwardedProto = options.publicUrl.protocol.slice(0, -1);
@@ -212,11 +222,7 @@ export class ApiProxy {
   }
 
   /** The path and fields to send upstream; throws when the token is too large to forward. */
-  private prepare(
-    req: IncomingMessage,
-    route: ProxyRoute,
-    session: HotSession,
-  ): { path: string; headers: Record<string, string | string[]>; authorizationLine: number } {
+  private prepare(req: IncomingMessage, route: ProxyRoute, session: HotSession): PreparedRequest {
     const headers = forwardedRequestHeaders(req.headers);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = this.forwardedProto;
@@ -232,13 +238,50 @@ export class ApiProxy {
     return { path: basePath + req.url, headers, authorizationLine };
   }
 
-  private async forward(
+  /** Throws at once when the request cannot be sent (its token is too large); else settles with the exchange. */
+  private forward(
     req: IncomingMessage,
     res: ServerResponse,
     route: ProxyRoute,
     session: HotSession,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const prepared = this.prepare(req, route, session);
+    const tracing = this.tracing;
+    if (tracing === undefined) return this.send(req, res, route, session, prepared);
+    const method = req.method ?? 'GET';
+    const upstream = route.upstream;
+    return tracing.span(
+      `upstream ${method} ${route.prefix}/*`,
+      {
+        kind: 'client',
+        attributes: {
+          'http.request.method': method,
+          'url.template': `${route.prefix}/*`,
+          'server.address': upstream.hostname,
+          'server.port': Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80)),
+        },
+      },
+      async (span) => {
+        // The API's span is a child of this one, not of whatever the client claims.
+        withTraceContext(prepared.headers, tracing.headers());
+        try {
+          span.setAttribute('http.response.status_code', await this.send(req, res, route, session, prepared));
+        } catch (error) {
+          if (error instanceof UpstreamFailed) span.setAttribute('cloakroom.upstream.failure', error.reason);
+          throw error;
+        }
+      },
+    );
+  }
+
+  /** One exchange with the upstream; resolves with its status once the answer is being relayed. */
+  private async send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: ProxyRoute,
+    session: HotSession,
+    prepared: PreparedRequest,
+  ): Promise<number> {
     const method = req.method ?? 'GET';
     const hasBody =
       !BODYLESS.has(method) ||
@@ -260,6 +303,7 @@ export class ApiProxy {
       );
       const outcome = STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
       this.observer.upstreamAnswered(route.prefix, outcome, (performance.now() - started) / 1000);
+      return status;
     } catch (error) {
       if (error instanceof UpstreamFailed)
         this.upstreamFailed(route, error, started, prepared.authorizationLine);

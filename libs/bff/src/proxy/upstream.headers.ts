@@ -82,6 +82,21 @@ export function forwardedRequestHeaders(incoming: IncomingHttpHeaders): Record<s
   return out;
 }
 
+/** The W3C Trace Context fields: a client may send them, the gateway may replace them. */
+const TRACE_CONTEXT = ['traceparent', 'tracestate'];
+
+/**
+ * Puts the gateway's own trace context in place of the client's, when the gateway traces: the upstream's span is
+ * then a child of the gateway's. Without tracing the client's fields go upstream like any other.
+ */
+export function withTraceContext(
+  headers: Record<string, string | string[]>,
+  trace: Record<string, string>,
+): void {
+  for (const name of TRACE_CONTEXT) delete headers[name];
+  Object.assign(headers, trace);
+}
+
 /**
  * Fields the gateway itself sets on every proxied answer (`SESSION_EXPIRES_IN`): Node lets a field given with the head
  * win over one set before, so an upstream's of the same name would replace the gateway's value.

@@ -4,6 +4,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { isSilent, newState } from '../auth/login-kind.js';
 import type { LoginKind } from '../auth/login-kind.js';
 import type { BffConfig } from '../bff.config.js';
+import type { BffTracing } from '../bff.tracing.js';
 import {
   IssuerUnavailable,
   LoginFailed,
@@ -42,7 +43,11 @@ export class OidcClient extends TokenRefresher {
   private jwks?: JWTVerifyGetKey;
   private readonly resource?: string;
 
-  constructor(private readonly config: BffConfig) {
+  constructor(
+    private readonly config: BffConfig,
+    /** With it, a refresh is a span, and every request to the issuer carries the current span's `traceparent`. */
+    private readonly tracing?: Pick<BffTracing, 'span' | 'headers'>,
+  ) {
     super();
     this.resource = config.loginResource;
   }
@@ -120,7 +125,13 @@ export class OidcClient extends TokenRefresher {
     };
   }
 
-  async refresh(refreshToken: string, resource = this.resource): Promise<RefreshedTokens> {
+  refresh(refreshToken: string, resource = this.resource): Promise<RefreshedTokens> {
+    if (this.tracing === undefined) return this.redeem(refreshToken, resource);
+    return this.tracing.span('token refresh', { kind: 'client' }, () => this.redeem(refreshToken, resource));
+  }
+
+  /** The refresh grant at the token endpoint. */
+  private async redeem(refreshToken: string, resource: string | undefined): Promise<RefreshedTokens> {
     const configuration = await this.configuration().catch((error: unknown) => {
       throw new RefreshUnavailable('discovery failed', { cause: error });
     });
@@ -198,7 +209,14 @@ export class OidcClient extends TokenRefresher {
 
   /** Server-to-server requests go to ISSUER_INTERNAL_URL when set; the issuer identifier stays ISSUER_URL. */
   private readonly fetchInternal = (url: string, options: RequestInit): Promise<Response> =>
-    fetch(this.internal(new URL(url)), options);
+    fetch(this.internal(new URL(url)), this.tracing ? this.traced(options) : options);
+
+  /** The request with the current span's trace context (the refresh span, or the request's server span). */
+  private traced(options: RequestInit): RequestInit {
+    const headers = new Headers(options.headers);
+    for (const [name, value] of Object.entries(this.tracing!.headers())) headers.set(name, value);
+    return { ...options, headers };
+  }
 
   /**
    * Browser-facing URLs at the issuer's public address. A provider that derives its endpoints from the
