@@ -1,10 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { freePort } from './ports.js';
@@ -90,11 +89,25 @@ function securityLines(port: number, tls: ServerTls | undefined, users: AclUser[
 class Processes {
   readonly dir = mkdtempSync(join(tmpdir(), 'cloakroom-topology-'));
   private readonly children: ChildProcess[] = [];
+  private readonly logs = new Map<ChildProcess, string>();
 
   spawn(command: string, args: string[]): ChildProcess {
-    const child = spawn(command, args, { stdio: 'ignore', cwd: this.dir });
+    // Each process's own output, for the error that says why it did not come up.
+    const log = openSync(join(this.dir, `${command}-${this.children.length}.log`), 'w');
+    const child = spawn(command, args, { stdio: ['ignore', log, log], cwd: this.dir });
+    closeSync(log);
     this.children.push(child);
+    this.logs.set(child, join(this.dir, `${command}-${this.children.length - 1}.log`));
     return child;
+  }
+
+  /** The last lines a process wrote, when it has exited: why a server did not come up. */
+  exitReport(child: ChildProcess): string | undefined {
+    if (child.exitCode === null && child.signalCode === null) return undefined;
+    const log = this.logs.get(child);
+    const tail =
+      log && existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
+    return `exited (${child.exitCode ?? child.signalCode}): ${tail}`;
   }
 
   /** A redis-server on 127.0.0.1 that keeps nothing on disk, with extra arguments. */
@@ -134,10 +147,16 @@ class Processes {
   }
 }
 
+/** A failure no waiting will mend: {@link until} gives up at once. */
+class Fatal extends Error {}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      if (error instanceof Fatal) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -290,24 +309,30 @@ export async function startCluster(
   const admin = adminOf(security);
   const access = accessOf(security.tls, admin);
   try {
-    for (const port of ports) {
+    // The cluster bus on a port of its own: the default, port + 10,000, may be taken (or past 65,535).
+    const busPorts = await Promise.all(ports.map(() => freePort()));
+    const nodes = ports.map((port, i) =>
       processes.redisServer(
         port,
         [
           '--cluster-enabled',
           'yes',
+          '--cluster-port',
+          String(busPorts[i]),
           '--cluster-config-file',
           `nodes-${port}.conf`,
           '--cluster-node-timeout',
           '2000',
         ],
         security,
-      );
-    }
-    for (const port of ports)
-      await until(`node ${port}`, () =>
-        ask(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined), access),
-      );
+      ),
+    );
+    for (const [i, port] of ports.entries())
+      await until(`node ${port}`, () => {
+        const exited = processes.exitReport(nodes[i]);
+        if (exited) throw new Fatal(`node ${port} ${exited}`);
+        return ask(port, async (c) => ((await c.ping()) === 'PONG' ? true : undefined), access);
+      });
     const cliSecurity = [
       ...(security.tls
         ? [
